@@ -1,0 +1,147 @@
+"""Guichet: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFError
+
+from portal import db as database
+from portal.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path)))
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("portal").setLevel(logging.INFO)
+
+    database.init_app(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_security_headers(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal.accounts.services import load_session_user
+    from portal.extensions import babel, csrf, htmx, limiter, login_manager, select_locale
+
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # server-side sessions do this job
+    login_manager.user_loader(load_session_user)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts_bp
+    from portal.mail.views import bp as mail_bp
+    from portal.pages.views import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(mail_bp)
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        response.vary.add("HX-Request")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        if app.config["PORTAL_ENV"] == "production":
+            response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        return response
+
+
+def _register_errors(app: Flask) -> None:
+    from flask import render_template
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(405)
+    def not_allowed(_e):
+        return render_template("errors/404.html"), 405
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_e):
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(413)
+    def too_large(_e):
+        return render_template("errors/413.html"), 413
+
+    @app.errorhandler(429)
+    def too_many(_e):
+        return render_template("errors/429.html"), 429
+
+    @app.errorhandler(500)
+    def server_error(_e):
+        database.session.rollback()
+        return render_template("errors/500.html"), 500
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_datetime, get_locale
+
+    from portal.accounts.passwords import current_policy
+
+    @app.context_processor
+    def portal_context():
+        cfg = app.config
+        return {
+            "portal": {
+                "name": cfg["PORTAL_NAME"],
+                "owner": cfg["PORTAL_OWNER"],
+                "primary": cfg["PORTAL_PRIMARY_COLOUR"],
+                "accent": cfg["PORTAL_ACCENT_COLOUR"],
+                "logo": cfg["PORTAL_LOGO_URL"],
+                "contact": cfg["PORTAL_CONTACT"],
+                "dev": cfg["PORTAL_ENV"] == "development",
+            },
+        }
+
+    app.jinja_env.filters["datetime"] = lambda value, fmt="d MMMM yyyy 'à' HH'h'mm": (
+        format_datetime(value, fmt) if value else ""
+    )
+    app.jinja_env.globals["g"] = g
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["password_policy"] = current_policy  # used inside imported macros

@@ -1,0 +1,422 @@
+"""Domain operations on accounts. They add to the request's transaction; they never commit.
+
+Every operation that could reveal whether an address or identifier exists returns
+the same outcome either way; the difference only shows in the email that is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app, session
+from flask_login import login_user, logout_user
+from sqlalchemy import delete, select
+
+from portal import db
+from portal.accounts.models import AuthSession, LoginThrottle, Token, User
+from portal.accounts.passwords import hash_password, verify_password
+from portal.db import utcnow
+from portal.mail.services import absolute_url, queue_email
+
+TOKEN_LIFETIMES = {
+    "register": timedelta(hours=48),
+    "reset": timedelta(hours=1),
+    "email_change": timedelta(hours=48),
+}
+SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def find_by_login(login: str) -> User | None:
+    """The login is an email address or the account's 15-digit identifier."""
+    login = login.strip()
+    if "@" in login:
+        return db.session.scalar(select(User).where(User.email == normalise_email(login)))
+    return db.session.scalar(select(User).where(User.identifier == login.replace(" ", "")))
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def new_identifier() -> str:
+    """A random 15-digit identifier such as 100011701060005, unique in the database."""
+    while True:
+        candidate = "1" + "".join(secrets.choice("0123456789") for _ in range(14))
+        if db.session.scalar(select(User.id).where(User.identifier == candidate)) is None:
+            return candidate
+
+
+# --- tokens -----------------------------------------------------------------------------
+
+
+def issue_token(purpose: str, email: str, user: User | None = None) -> str:
+    secret = secrets.token_urlsafe(32)
+    db.session.add(
+        Token(
+            purpose=purpose,
+            token_hash=_digest(secret),
+            user_id=user.id if user else None,
+            email=normalise_email(email),
+            expires_at=utcnow() + TOKEN_LIFETIMES[purpose],
+        )
+    )
+    return secret
+
+
+def find_token(purpose: str, secret: str) -> Token | None:
+    """A token that is of this purpose, unused and unexpired; None otherwise."""
+    token = db.session.scalar(
+        select(Token).where(Token.token_hash == _digest(secret), Token.purpose == purpose)
+    )
+    if token is None or token.used_at is not None or token.expires_at <= utcnow():
+        return None
+    return token
+
+
+def _spend(token: Token) -> None:
+    token.used_at = utcnow()
+
+
+# --- registration -----------------------------------------------------------------------
+
+
+def request_registration(email: str) -> None:
+    """Send the confirmation link, or a "you already have an account" email. Same answer."""
+    email = normalise_email(email)
+    existing = find_by_email(email)
+    if existing is not None:
+        queue_email(
+            email,
+            "Vous avez déjà un compte",
+            "already_registered",
+            user=existing,
+            login_url=absolute_url("accounts.login"),
+            reset_url=absolute_url("accounts.forgot_password"),
+        )
+        return
+    secret = issue_token("register", email)
+    queue_email(
+        email,
+        "Finalisez la création de votre compte",
+        "confirm_registration",
+        confirm_url=absolute_url("accounts.confirm_registration", token=secret),
+        hours=48,
+    )
+
+
+class AccountExists(Exception):
+    """The address got an account between the request and the confirmation."""
+
+
+def complete_registration(token: Token, password: str) -> User:
+    if find_by_email(token.email) is not None:
+        _spend(token)
+        raise AccountExists(token.email)
+    user = User(
+        identifier=new_identifier(),
+        email=token.email,
+        password_hash=hash_password(password),
+        password_changed_at=utcnow(),
+        status="active",
+        role="citizen",
+    )
+    db.session.add(user)
+    _spend(token)
+    db.session.flush()
+    queue_email(
+        user.email,
+        "Votre compte est créé",
+        "welcome",
+        user=user,
+        account_url=absolute_url("accounts.account"),
+    )
+    return user
+
+
+# --- login, throttling and sessions -----------------------------------------------------
+
+
+@dataclass
+class LoginResult:
+    user: User | None = None
+    first_connection: bool = False
+    retry_after: int = 0  # seconds; > 0 means throttled
+
+
+def _throttle_keys(login: str, address: str) -> list[tuple[str, int]]:
+    free = current_app.config["LOGIN_FREE_ATTEMPTS"]
+    return [(f"id:{login.strip().lower()[:250]}", free), (f"ip:{address}", free * 4)]
+
+
+def _retry_after(keys: list[tuple[str, int]]) -> int:
+    now = utcnow()
+    waits = []
+    for key, _free in keys:
+        row = db.session.get(LoginThrottle, key)
+        if row and row.blocked_until and row.blocked_until > now:
+            waits.append(int((row.blocked_until - now).total_seconds()) + 1)
+    return max(waits, default=0)
+
+
+def _record_failure(keys: list[tuple[str, int]]) -> None:
+    now = utcnow()
+    max_delay = current_app.config["LOGIN_MAX_DELAY_SECONDS"]
+    for key, free in keys:
+        row = db.session.get(LoginThrottle, key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0)
+            db.session.add(row)
+        elif row.updated_at < now - timedelta(hours=24):
+            row.failures = 0  # old failures are forgiven
+        row.failures += 1
+        row.updated_at = now
+        if row.failures >= free:
+            delay = min(2 ** (row.failures - free) * 15, max_delay)  # 15 s, 30 s, 1 min… 15 min
+            row.blocked_until = now + timedelta(seconds=delay)
+
+
+def authenticate(login: str, password: str, address: str) -> LoginResult:
+    """Check credentials with a growing delay per identifier and per address."""
+    keys = _throttle_keys(login, address)
+    wait = _retry_after(keys)
+    if wait:
+        return LoginResult(retry_after=wait)
+    user = find_by_login(login)
+    now = utcnow()
+    if user is not None and user.status == "provisioned":
+        valid_temp = user.temp_password_expires_at is not None and user.temp_password_expires_at > now
+        if valid_temp and verify_password(user.temp_password_hash, password):
+            db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0][0]))
+            return LoginResult(user=user, first_connection=True)
+    elif verify_password(user.password_hash if user else None, password):
+        db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0][0]))
+        return LoginResult(user=user)
+    _record_failure(keys)
+    return LoginResult()
+
+
+def start_session(user: User, first_connection: bool = False) -> None:
+    """A fresh session: the old cookie's content is dropped, a new server-side row is made."""
+    session.clear()
+    secret = secrets.token_urlsafe(32)
+    db.session.add(AuthSession(id=_digest(secret), user_id=user.id, first_connection=first_connection))
+    session["sid"] = secret
+    session.permanent = True
+    login_user(user)
+
+
+def current_session_row() -> AuthSession | None:
+    secret = session.get("sid")
+    return db.session.get(AuthSession, _digest(secret)) if secret else None
+
+
+def load_session_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the user only while their server-side session is alive."""
+    row = current_session_row()
+    if row is None or str(row.user_id) != str(user_id):
+        return None
+    now = utcnow()
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    lifetime = timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    if row.last_seen_at + idle < now or row.created_at + lifetime < now:
+        db.session.delete(row)
+        return None
+    if row.last_seen_at + SESSION_TOUCH_INTERVAL < now:
+        row.last_seen_at = now
+    return row.user
+
+
+def end_session() -> None:
+    row = current_session_row()
+    if row is not None:
+        db.session.delete(row)
+    logout_user()
+    session.clear()
+
+
+def end_other_sessions(user: User) -> None:
+    keep = current_session_row()
+    query = delete(AuthSession).where(AuthSession.user_id == user.id)
+    if keep is not None:
+        query = query.where(AuthSession.id != keep.id)
+    db.session.execute(query)
+
+
+# --- forgotten identifier and password --------------------------------------------------
+
+
+def send_identifier_reminder(email: str) -> None:
+    user = find_by_email(email)
+    if user is None:
+        return
+    queue_email(
+        user.email,
+        "Votre identifiant",
+        "identifier_reminder",
+        user=user,
+        login_url=absolute_url("accounts.login"),
+    )
+
+
+def send_password_reset(login: str) -> None:
+    user = find_by_login(login)
+    if user is None:
+        return
+    secret = issue_token("reset", user.email, user)
+    queue_email(
+        user.email,
+        "Réinitialisation de votre mot de passe",
+        "password_reset",
+        user=user,
+        reset_url=absolute_url("accounts.reset_password", token=secret),
+    )
+
+
+def set_password(user: User, password: str) -> None:
+    """New password: outstanding reset links die, every other session ends."""
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.temp_password_hash = None
+    user.temp_password_expires_at = None
+    if user.status == "provisioned":
+        user.status = "active"
+    db.session.execute(
+        delete(Token).where(Token.user_id == user.id, Token.purpose == "reset", Token.used_at.is_(None))
+    )
+    end_other_sessions(user)
+
+
+def reset_password(token: Token, password: str) -> User | None:
+    user = db.session.get(User, token.user_id) if token.user_id else None
+    _spend(token)
+    if user is None:
+        return None
+    set_password(user, password)
+    db.session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    queue_email(user.email, "Votre mot de passe a été modifié", "password_changed", user=user,
+                reset_url=absolute_url("accounts.forgot_password"))
+    return user
+
+
+def change_password(user: User, new_password: str) -> None:
+    set_password(user, new_password)
+    queue_email(user.email, "Votre mot de passe a été modifié", "password_changed", user=user,
+                reset_url=absolute_url("accounts.forgot_password"))
+
+
+# --- first connection of a provisioned account -----------------------------------------
+
+
+def complete_first_connection(user: User, new_password: str, email: str) -> bool:
+    """Returns True when the email was changed and awaits confirmation at the new address."""
+    set_password(user, new_password)
+    row = current_session_row()
+    if row is not None:
+        row.first_connection = False
+    email = normalise_email(email)
+    if email != user.email:
+        request_email_change(user, email)
+        return True
+    queue_email(user.email, "Votre compte est activé", "welcome", user=user,
+                account_url=absolute_url("accounts.account"))
+    return False
+
+
+# --- profile, email change and deletion -------------------------------------------------
+
+PROFILE_FIELDS = ("civilite", "nom", "prenom", "date_naissance", "lieu_naissance", "adresse",
+                  "code_postal", "commune", "telephone")
+
+
+def update_profile(user: User, values: dict[str, str | date | None]) -> None:
+    for name in PROFILE_FIELDS:
+        value = values.get(name)
+        setattr(user, name, value if value not in ("", None) else None)
+
+
+def request_email_change(user: User, new_email: str) -> None:
+    """Nothing changes until the new address confirms; the old one is told."""
+    new_email = normalise_email(new_email)
+    taken = find_by_email(new_email)
+    if taken is not None and taken.id != user.id:
+        # Same page for the person; the new address learns it already has an account.
+        queue_email(new_email, "Vous avez déjà un compte", "already_registered", user=taken,
+                    login_url=absolute_url("accounts.login"),
+                    reset_url=absolute_url("accounts.forgot_password"))
+    else:
+        secret = issue_token("email_change", new_email, user)
+        queue_email(new_email, "Confirmez votre nouvelle adresse email", "confirm_email_change",
+                    user=user, confirm_url=absolute_url("accounts.confirm_email_change", token=secret))
+    queue_email(user.email, "Demande de changement d'adresse email", "email_change_notice",
+                user=user, new_email=new_email)
+
+
+def confirm_email_change(token: Token) -> User | None:
+    user = db.session.get(User, token.user_id) if token.user_id else None
+    _spend(token)
+    if user is None or find_by_email(token.email) is not None:
+        return None
+    old = user.email
+    user.email = token.email
+    queue_email(old, "Votre adresse email a été modifiée", "email_changed", user=user,
+                new_email=token.email)
+    return user
+
+
+def delete_account(user: User) -> None:
+    """Deletes the account and everything attached to it, for good; ends every session."""
+    email, name = user.email, user.display_name
+    for hook in current_app.extensions.get("account_deletion_hooks", []):
+        hook(user)
+    db.session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    db.session.execute(delete(Token).where(Token.user_id == user.id))
+    db.session.delete(user)
+    queue_email(email, "Votre compte a été supprimé", "account_deleted", name=name)
+
+
+# --- provisioning (seed 000) ------------------------------------------------------------
+
+
+@dataclass
+class ProvisionedAccount:
+    user: User
+    temporary_password: str
+
+
+def temporary_password() -> str:
+    """Like the seed's example h0QMkk22045ZKBI: 15 characters, no ambiguous ones."""
+    alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(15))
+
+
+def provision_account(nom: str, prenom: str, email: str, organisation: str) -> ProvisionedAccount:
+    password = temporary_password()
+    user = User(
+        identifier=new_identifier(),
+        email=normalise_email(email),
+        nom=nom.strip(),
+        prenom=prenom.strip(),
+        organisation=organisation.strip(),
+        status="provisioned",
+        role="organisation",
+        temp_password_hash=hash_password(password),
+        temp_password_expires_at=utcnow() + timedelta(days=current_app.config["TEMP_PASSWORD_DAYS"]),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return ProvisionedAccount(user, password)
+
+
+def expiry_date(user: User) -> datetime | None:
+    return user.temp_password_expires_at

@@ -1,0 +1,97 @@
+"""Configuration read from the environment, with safe development defaults.
+
+Production refuses to start without an explicit SECRET_KEY; development generates
+one once into ``instance/`` so sessions survive restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """Raised when the deployment is misconfigured; the message names the variable."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "oui", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from exc
+
+
+def _secret_key(instance_path: Path, env: str) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError("SECRET_KEY est obligatoire quand PORTAL_ENV=production.")
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: Path) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ.get("PORTAL_ENV", "development").strip().lower()
+    if env not in {"development", "production"}:
+        raise ConfigError("PORTAL_ENV doit valoir « development » ou « production ».")
+    instance_path.mkdir(parents=True, exist_ok=True)
+    default_db = f"sqlite:///{instance_path / 'guichet.sqlite3'}"
+    production = env == "production"
+    return {
+        "PORTAL_ENV": env,
+        "SECRET_KEY": _secret_key(instance_path, env),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or default_db,
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": _int("SMTP_PORT", 25),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS")),
+        "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Guichet <ne-pas-repondre@guichet.localhost>"),
+        "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Theme: a commune, a département or a body sets its own name, colours and contact.
+        "PORTAL_NAME": os.environ.get("PORTAL_NAME", "Guichet"),
+        "PORTAL_OWNER": os.environ.get("PORTAL_OWNER", "Commune de Démoville"),
+        "PORTAL_PRIMARY_COLOUR": os.environ.get("PORTAL_PRIMARY_COLOUR", "#1d4f91"),
+        "PORTAL_ACCENT_COLOUR": os.environ.get("PORTAL_ACCENT_COLOUR", "#b3261e"),
+        "PORTAL_LOGO_URL": os.environ.get("PORTAL_LOGO_URL", ""),
+        "PORTAL_CONTACT": os.environ.get(
+            "PORTAL_CONTACT", "Mairie de Démoville, 1 place de la Mairie, 00000 Démoville — 01 23 45 67 89"
+        ),
+        "PASSWORD_POLICY": os.environ.get("PASSWORD_POLICY", "cmi"),
+        "TEMP_PASSWORD_DAYS": _int("TEMP_PASSWORD_DAYS", 30),
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _int("SESSION_MAX_HOURS", 12),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_FREE_ATTEMPTS": _int("LOGIN_FREE_ATTEMPTS", 5),
+        "LOGIN_MAX_DELAY_SECONDS": _int("LOGIN_MAX_DELAY_SECONDS", 900),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "guichet_session",
+        "REMEMBER_COOKIE_DURATION": 0,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which expires itself
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        "DEV_EMAIL_ECHO": not production,
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
+    }

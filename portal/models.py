@@ -1,0 +1,8 @@
+"""One place that imports every model module, for Alembic and the test schema."""
+
+from __future__ import annotations
+
+
+def import_all_models() -> None:
+    import portal.accounts.models  # noqa: F401
+    import portal.mail.models  # noqa: F401

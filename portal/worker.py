@@ -1,0 +1,69 @@
+"""The background worker: delivers the outbox and runs periodic housekeeping.
+
+Each task runs in its own transaction; a failing task is logged and retried on the
+next pass, so work that must not be lost stays in the database until it is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import delete
+
+from portal import db
+from portal.db import utcnow
+
+log = logging.getLogger(__name__)
+
+Task = Callable[[], object]
+TASKS: list[Task] = []
+
+
+def task(fn: Task) -> Task:
+    TASKS.append(fn)
+    return fn
+
+
+@task
+def deliver_outbox():
+    from portal.mail.services import deliver_due
+
+    return deliver_due()
+
+
+@task
+def purge_expired_auth_rows():
+    """Expired tokens, dead sessions and old throttling rows are of no further use."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from portal.accounts.models import AuthSession, LoginThrottle, Token
+
+    now = utcnow()
+    max_age = timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    db.session.execute(delete(Token).where(Token.expires_at < now - timedelta(days=7)))
+    db.session.execute(delete(AuthSession).where(AuthSession.created_at < now - max_age))
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - timedelta(days=1)))
+    db.session.commit()
+
+
+def run_once() -> dict[str, object]:
+    results: dict[str, object] = {}
+    for fn in TASKS:
+        try:
+            results[fn.__name__] = fn()
+        except Exception:  # one task's failure must not stop the others
+            db.session.rollback()
+            log.exception("worker task %s failed", fn.__name__)
+            results[fn.__name__] = "error"
+    return results
+
+
+def run_forever(interval: float = 5.0, stop: Callable[[], bool] = lambda: False) -> None:
+    while not stop():
+        run_once()
+        db.session.remove()
+        time.sleep(interval)
