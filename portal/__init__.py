@@ -60,11 +60,15 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.mail.views import bp as mail_bp
+    from portal.notifications.views import bp as notifications_bp
     from portal.pages.views import bp as pages_bp
+    from portal.relations.views import bp as relations_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(relations_bp)
+    app.register_blueprint(notifications_bp)
 
 
 CSP = (

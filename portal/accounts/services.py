@@ -20,6 +20,7 @@ from portal.accounts.models import AuthSession, LoginThrottle, Token, User
 from portal.accounts.passwords import hash_password, verify_password
 from portal.db import utcnow
 from portal.mail.services import absolute_url, queue_email
+from portal.notifications.services import add_to_inbox
 
 TOKEN_LIFETIMES = {
     "register": timedelta(hours=48),
@@ -297,6 +298,13 @@ def set_password(user: User, password: str) -> None:
     end_other_sessions(user)
 
 
+PASSWORD_CHANGED_NOTICE = (
+    "Le mot de passe de votre compte a été modifié et vos autres sessions ont été fermées. "
+    "Si vous n'êtes pas à l'origine de ce changement, choisissez immédiatement un nouveau mot "
+    "de passe avec « Mot de passe oublié » sur la page de connexion."
+)
+
+
 def reset_password(token: Token, password: str) -> User | None:
     user = db.session.get(User, token.user_id) if token.user_id else None
     _spend(token)
@@ -306,6 +314,7 @@ def reset_password(token: Token, password: str) -> User | None:
     db.session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     queue_email(user.email, "Votre mot de passe a été modifié", "password_changed", user=user,
                 reset_url=absolute_url("accounts.forgot_password"))
+    add_to_inbox(user, "security", "Votre mot de passe a été modifié", PASSWORD_CHANGED_NOTICE)
     return user
 
 
@@ -313,6 +322,7 @@ def change_password(user: User, new_password: str) -> None:
     set_password(user, new_password)
     queue_email(user.email, "Votre mot de passe a été modifié", "password_changed", user=user,
                 reset_url=absolute_url("accounts.forgot_password"))
+    add_to_inbox(user, "security", "Votre mot de passe a été modifié", PASSWORD_CHANGED_NOTICE)
 
 
 # --- first connection of a provisioned account -----------------------------------------
@@ -371,6 +381,9 @@ def confirm_email_change(token: Token) -> User | None:
     user.email = token.email
     queue_email(old, "Votre adresse email a été modifiée", "email_changed", user=user,
                 new_email=token.email)
+    add_to_inbox(user, "security", "Votre adresse email a été modifiée",
+                 f"L'adresse email de votre compte est désormais {token.email} (auparavant {old}). "
+                 "Si vous n'êtes pas à l'origine de ce changement, contactez l'administration.")
     return user
 
 

@@ -1,0 +1,1 @@
+"""Mes relations: the people and organisations a person does procedures for."""
