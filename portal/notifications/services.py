@@ -8,8 +8,10 @@ sensitive, stay behind the login. Services never commit: the caller's transactio
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -78,16 +80,19 @@ def notify(user, kind: str, subject: str, message: str, link: str | None = None)
     points to it (never with its content)."""
     notification = add_to_inbox(user, kind, subject, message, link)
     if email_wanted(user, kind):
-        queue_email(
-            user.email,
-            str(EMAIL_SUBJECTS[kind]),
-            "notification",
-            user=user,
-            kind_label=str(KIND_LABELS[kind]),
-            notification_url=absolute_url("notifications.show", notification_id=notification.id),
-            preferences_url=absolute_url("notifications.preferences"),
-            can_switch_off=kind not in ALWAYS_EMAILED,
-        )
+        # The worker (draft reminders) has no request: links then need one made up, the
+        # public base URL being what counts in them anyway.
+        with nullcontext() if has_request_context() else current_app.test_request_context():
+            queue_email(
+                user.email,
+                str(EMAIL_SUBJECTS[kind]),
+                "notification",
+                user=user,
+                kind_label=str(KIND_LABELS[kind]),
+                notification_url=absolute_url("notifications.show", notification_id=notification.id),
+                preferences_url=absolute_url("notifications.preferences"),
+                can_switch_off=kind not in ALWAYS_EMAILED,
+            )
     return notification
 
 

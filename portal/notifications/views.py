@@ -71,8 +71,10 @@ def badge():
     if not wants_fragment(BADGE_TARGET):
         return see_other("notifications.inbox")
     current_path = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    previously_shown = request.args.get("affiche", type=int)
     return render_page("notifications/_badge.html", block="notification_badge", target=BADGE_TARGET,
-                       badge_is_current=current_path == url_for("notifications.inbox"))
+                       badge_is_current=current_path == url_for("notifications.inbox"),
+                       previously_shown=previously_shown)
 
 
 @bp.route("/compte/preferences", methods=["GET", "POST"])
