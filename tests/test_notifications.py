@@ -363,3 +363,16 @@ def test_email_change_adds_a_security_notification(app, client, mailbox, camille
     assert post_form(client, confirm_link, {}).status_code == 303
     (notification,) = rows(app, Notification)
     assert notification.kind == "security" and "nouvelle@example.org" in notification.message
+
+
+def test_first_connection_page_has_no_polling_badge(app, client, auth):
+    from portal.accounts.services import provision_account
+
+    with app.app_context():
+        account = provision_account("Durand", "Alex", "alex@example.org", "Mairie")
+        database.session.commit()
+        temporary = account.temporary_password
+    response = auth.login("alex@example.org", temporary)
+    assert response.status_code == 303 and response.headers["Location"] == "/premiere-connexion"
+    page = page_of(client.get("/premiere-connexion"))
+    assert "notification-badge" not in page and 'href="/relations"' not in page

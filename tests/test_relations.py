@@ -299,6 +299,7 @@ def test_relations_for_filters_by_kind_and_owner(app, create_user):
         assert services.get_relation(other, child) is None
         assert services.get_relation(owner, child).id == child
         assert services.is_natural("parent") and services.is_legal("association")
+        assert services.kind_label("conjoint") == "Conjoint ou conjointe"
         assert not services.is_legal(services.get_relation(owner, child))
 
 

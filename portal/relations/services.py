@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from flask import has_request_context
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -24,7 +26,7 @@ from portal import db
 from portal.relations.models import KINDS, LEGAL_KINDS, NATURAL_KINDS, Relation
 
 __all__ = [
-    "KINDS", "LEGAL_KINDS", "NATURAL_KINDS", "KIND_LABELS", "Relation", "is_natural", "is_legal",
+    "KINDS", "LEGAL_KINDS", "NATURAL_KINDS", "KIND_LABELS", "Relation", "is_natural", "is_legal", "kind_label",
     "relations_for", "get_relation", "create_relation", "update_relation", "delete_relation",
     "snapshot", "prefill_from", "normalise_siret", "siret_is_valid", "postcode_is_valid",
 ]
@@ -57,6 +59,16 @@ def is_natural(relation_or_kind: Relation | str) -> bool:
 def is_legal(relation_or_kind: Relation | str) -> bool:
     """A legal person (association, entreprise)."""
     return _kind_of(relation_or_kind) in LEGAL_KINDS
+
+
+def kind_label(relation_or_kind: Relation | str) -> str:
+    """"Enfant", "Association"…: for choices such as "Léa Martin (Enfant)". Outside a
+    request (worker, commands) there is no chosen language: French."""
+    label = KIND_LABELS[_kind_of(relation_or_kind)]
+    if has_request_context():
+        return str(label)
+    with force_locale("fr"):
+        return str(label)
 
 
 # --- checks (pure functions, also used by the forms) -------------------------------------
@@ -177,7 +189,7 @@ def snapshot(relation: Relation) -> dict[str, Any]:
     return {
         "relation_id": relation.id,
         "kind": relation.kind,
-        "kind_label": str(KIND_LABELS[relation.kind]),
+        "kind_label": kind_label(relation),
         "category": "natural" if relation.is_natural else "legal",
         "display_name": relation.display_name,
         "civilite": relation.civilite,
