@@ -350,3 +350,30 @@ def test_natural_and_legal_cannot_be_swapped(app, create_user):
                   date_naissance=date(2015, 7, 14))
     with app.app_context(), pytest.raises(ValueError):
         services.update_relation(services.get_relation(owner, child), "entreprise", {})
+
+
+def test_inline_check_returns_the_field_with_its_french_error(client, camille):
+    headers = {"HX-Request": "true", "HX-Target": "siret-group"}
+    response = post_form(client, "/relations/verifier/personne-morale/siret",
+                         {"siret": "73282932000075", "raison_sociale": ""}, headers=headers)
+    html = page_of(response)
+    assert response.status_code == 200 and html.lstrip().startswith('<div class="field field--error" id="siret-group">')
+    assert "sa clé de contrôle ne correspond pas" in html
+    assert "raison sociale" not in html  # only this field's error
+    assert 'hx-post="/relations/verifier/personne-morale/siret"' in html
+    ok = page_of(post_form(client, "/relations/verifier/personne-morale/siret",
+                           {"siret": VALID_SIRET}, headers=headers))
+    assert "error-message" not in ok
+    headers = {"HX-Request": "true", "HX-Target": "code_postal-group"}
+    postcode = page_of(post_form(client, "/relations/verifier/personne-physique/code_postal",
+                                 {"code_postal": "7500"}, headers=headers))
+    assert "Le code postal doit comporter 5 chiffres, par exemple 75001." in postcode
+    assert post_form(client, "/relations/verifier/personne-morale/nom", {}).status_code == 404
+    assert post_form(client, "/relations/verifier/inconnu/siret", {}).status_code == 404
+
+
+def test_form_fields_carry_the_inline_check(client, camille):
+    page = page_of(client.get("/relations/ajouter/personne-morale"))
+    assert 'hx-post="/relations/verifier/personne-morale/siret" hx-trigger="change"' in page \
+        or ('hx-post="/relations/verifier/personne-morale/siret"' in page and 'hx-trigger="change"' in page)
+    assert 'hx-post="/relations/verifier/personne-morale/code_postal"' in page

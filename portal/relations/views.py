@@ -7,12 +7,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.core.web import form_status, render_page, safe_next, see_other
+from portal.extensions import limiter
 from portal.relations import services
 from portal.relations.forms import LegalPersonForm, NaturalPersonForm, form_values
 
 bp = Blueprint("relations", __name__, url_prefix="/relations")
 
 FORMS = {"personne-physique": NaturalPersonForm, "personne-morale": LegalPersonForm}
+# Fields checked as soon as they are left (htmx), with the same validators as on submit.
+CHECKED_FIELDS = {"personne-physique": ("date_naissance", "code_postal"),
+                  "personne-morale": ("siret", "code_postal")}
 
 
 def _relation_or_404(relation_id: int) -> services.Relation:
@@ -91,3 +95,20 @@ def delete(relation_id: int):
         flash(_("La relation « %(name)s » a été supprimée.", name=name), "success")
         return see_other("relations.index")
     return render_page("relations/delete.html", relation=relation, labels=services.KIND_LABELS)
+
+
+@bp.post("/verifier/<category>/<name>")
+@login_required
+@limiter.limit("120 per minute")
+def check_field(category: str, name: str):
+    """htmx: one field's group re-rendered with its own error, if any, after a change."""
+    if name not in CHECKED_FIELDS.get(category, ()):
+        abort(404)
+    form = FORMS[category](meta={"csrf": False})
+    form.validate()
+    for other_name, other in form._fields.items():
+        if other_name != name:
+            other.errors = []
+    return render_page("relations/_field.html", block="field_group", target=f"{form[name].id}-group",
+                       form=form, name=name,
+                       check_url=url_for("relations.check_field", category=category, name=name))
