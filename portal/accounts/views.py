@@ -46,7 +46,7 @@ def anonymous_only(view):
 def guard_first_connection():
     """A session opened with a temporary password may only finish the first connection."""
     g.first_connection = False
-    if not current_user.is_authenticated:
+    if request.endpoint in ("static", "pages.theme_css") or not current_user.is_authenticated:
         return None
     row = services.current_session_row()
     if row is not None and row.first_connection:
