@@ -312,8 +312,8 @@ def delete_account():
         if not verify_password(user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("Le mot de passe est incorrect."))
         else:
-            services.delete_account(user)
             services.end_session()
+            services.delete_account(user)
             flash(_("Votre compte et toutes les données qui y étaient rattachées ont été supprimés "
                     "définitivement."), "success")
             return see_other("pages.home")
