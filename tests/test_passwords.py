@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from portal.accounts.passwords import MAX_LENGTH, POLICIES, hash_password, is_common, verify_password
+from portal.accounts.passwords import (
+    MAX_LENGTH,
+    POLICIES,
+    hash_password,
+    is_common,
+    verify_password,
+)
 
 
 def failed(policy: str, password: str) -> set[str]:
