@@ -94,28 +94,20 @@ def _register_security_headers(app: Flask) -> None:
         return response
 
 
+ERROR_PAGES = {
+    404: ("errors/404.html", 404),
+    405: ("errors/404.html", 405),
+    CSRFError: ("errors/csrf.html", 400),
+    413: ("errors/413.html", 413),
+    429: ("errors/429.html", 429),
+}
+
+
 def _register_errors(app: Flask) -> None:
     from flask import render_template
 
-    @app.errorhandler(404)
-    def not_found(_e):
-        return render_template("errors/404.html"), 404
-
-    @app.errorhandler(405)
-    def not_allowed(_e):
-        return render_template("errors/404.html"), 405
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(_e):
-        return render_template("errors/csrf.html"), 400
-
-    @app.errorhandler(413)
-    def too_large(_e):
-        return render_template("errors/413.html"), 413
-
-    @app.errorhandler(429)
-    def too_many(_e):
-        return render_template("errors/429.html"), 429
+    for error, (template, status) in ERROR_PAGES.items():
+        app.register_error_handler(error, lambda _e, t=template, s=status: (render_template(t), s))
 
     @app.errorhandler(500)
     def server_error(_e):

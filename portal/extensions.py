@@ -16,9 +16,9 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 
 
 def select_locale() -> str:
-    from flask import session
+    from flask import has_request_context, session
 
-    chosen = session.get("lang")
+    chosen = session.get("lang") if has_request_context() else None
     if chosen in ("fr", "en"):
         return chosen
     return "fr"  # French first, whatever the browser says

@@ -23,9 +23,9 @@ def write_letter(user: User, temporary_password: str, folder: Path) -> Path:
     pdf.set_title(_latin1(f"Courrier d'identification - {user.identifier}"))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
-    pdf.multi_cell(0, 8, _latin1(cfg["PORTAL_OWNER"]))
+    pdf.multi_cell(0, 8, _latin1(cfg["PORTAL_OWNER"]), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
-    pdf.multi_cell(0, 6, _latin1(cfg["PORTAL_CONTACT"]))
+    pdf.multi_cell(0, 6, _latin1(cfg["PORTAL_CONTACT"]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(12)
     pdf.set_font("Helvetica", size=11)
     recipient = [f"{user.prenom or ''} {user.nom or ''}".strip(), user.organisation or ""]
@@ -33,7 +33,7 @@ def write_letter(user: User, temporary_password: str, folder: Path) -> Path:
         pdf.cell(0, 6, _latin1(line), new_x="LMARGIN", new_y="NEXT", align="R")
     pdf.ln(10)
     pdf.set_font("Helvetica", "B", 13)
-    pdf.multi_cell(0, 8, _latin1("Courrier d'identification"))
+    pdf.multi_cell(0, 8, _latin1("Courrier d'identification"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=11)
     pdf.ln(4)
     expires = format_date(user.temp_password_expires_at, "d MMMM yyyy", rebase=False)
@@ -44,7 +44,7 @@ def write_letter(user: User, temporary_password: str, folder: Path) -> Path:
         "pour créer votre compte : vous choisirez votre propre mot de passe et confirmerez "
         "votre adresse email."
     )
-    pdf.multi_cell(0, 6, _latin1(body))
+    pdf.multi_cell(0, 6, _latin1(body), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 8, _latin1(f"Identifiant : {user.identifier}"), new_x="LMARGIN", new_y="NEXT")
@@ -54,7 +54,7 @@ def write_letter(user: User, temporary_password: str, folder: Path) -> Path:
     pdf.multi_cell(0, 6, _latin1(
         f"Ce mot de passe temporaire ne sert qu'une fois et expire le {expires}. "
         "Ne le communiquez à personne : nos services ne vous le demanderont jamais."
-    ))
+    ), new_x="LMARGIN", new_y="NEXT")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"courrier-identification-{user.identifier}.pdf"
     pdf.output(str(path))

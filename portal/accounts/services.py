@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app, session
+from flask import current_app, g, session
 from flask_login import login_user, logout_user
 from sqlalchemy import delete, select
 
@@ -211,15 +211,20 @@ def start_session(user: User, first_connection: bool = False) -> None:
     """A fresh session: the old cookie's content is dropped, a new server-side row is made."""
     session.clear()
     secret = secrets.token_urlsafe(32)
-    db.session.add(AuthSession(id=_digest(secret), user_id=user.id, first_connection=first_connection))
+    row = AuthSession(id=_digest(secret), user_id=user.id, first_connection=first_connection)
+    db.session.add(row)
+    g.auth_session = row
     session["sid"] = secret
     session.permanent = True
     login_user(user)
 
 
 def current_session_row() -> AuthSession | None:
-    secret = session.get("sid")
-    return db.session.get(AuthSession, _digest(secret)) if secret else None
+    """The server-side row of this browser's session, looked up once per request."""
+    if "auth_session" not in g:
+        secret = session.get("sid")
+        g.auth_session = db.session.get(AuthSession, _digest(secret)) if secret else None
+    return g.auth_session
 
 
 def load_session_user(user_id: str) -> User | None:
@@ -232,6 +237,7 @@ def load_session_user(user_id: str) -> User | None:
     lifetime = timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
     if row.last_seen_at + idle < now or row.created_at + lifetime < now:
         db.session.delete(row)
+        g.auth_session = None
         return None
     if row.last_seen_at + SESSION_TOUCH_INTERVAL < now:
         row.last_seen_at = now
@@ -242,6 +248,7 @@ def end_session() -> None:
     row = current_session_row()
     if row is not None:
         db.session.delete(row)
+    g.auth_session = None
     logout_user()
     session.clear()
 

@@ -46,7 +46,7 @@ def anonymous_only(view):
 def guard_first_connection():
     """A session opened with a temporary password may only finish the first connection."""
     g.first_connection = False
-    if not current_user.is_authenticated:
+    if request.endpoint in ("static", "pages.theme_css") or not current_user.is_authenticated:
         return None
     row = services.current_session_row()
     if row is not None and row.first_connection:
@@ -234,6 +234,14 @@ def check_password():
 # --- Mon compte -------------------------------------------------------------------------
 
 
+def _password_confirmed(form, user, message: str | None = None) -> bool:
+    """Sensitive changes ask for the current password again; a wrong one is a field error."""
+    if verify_password(user.password_hash, form.current_password.data):
+        return True
+    form.current_password.errors.append(message or _("Le mot de passe actuel est incorrect."))
+    return False
+
+
 @bp.get("/compte")
 @login_required
 def account():
@@ -261,13 +269,10 @@ def profile():
 def change_password():
     user = current_user._get_current_object()
     form = forms.ChangePasswordForm()
-    if form.validate_on_submit():
-        if not verify_password(user.password_hash, form.current_password.data):
-            form.current_password.errors.append(_("Le mot de passe actuel est incorrect."))
-        else:
-            services.change_password(user, form.password.data)
-            flash(_("Votre mot de passe a été modifié. Vos autres sessions ont été fermées."), "success")
-            return see_other("accounts.account")
+    if form.validate_on_submit() and _password_confirmed(form, user):
+        services.change_password(user, form.password.data)
+        flash(_("Votre mot de passe a été modifié. Vos autres sessions ont été fermées."), "success")
+        return see_other("accounts.account")
     return render_page("accounts/change_password.html", form=form, status=form_status(form))
 
 
@@ -277,11 +282,9 @@ def change_email():
     user = current_user._get_current_object()
     form = forms.ChangeEmailForm()
     if form.validate_on_submit():
-        if not verify_password(user.password_hash, form.current_password.data):
-            form.current_password.errors.append(_("Le mot de passe actuel est incorrect."))
-        elif services.normalise_email(form.email.data) == user.email:
+        if services.normalise_email(form.email.data) == user.email:
             form.email.errors.append(_("Cette adresse est déjà celle de votre compte."))
-        else:
+        elif _password_confirmed(form, user):
             services.request_email_change(user, form.email.data)
             flash(_("Un message de confirmation a été envoyé à %(email)s. Votre adresse ne change "
                     "qu'après avoir cliqué sur le lien qu'il contient.", email=form.email.data), "success")
@@ -308,15 +311,12 @@ def confirm_email_change(token: str):
 def delete_account():
     user = current_user._get_current_object()
     form = forms.DeleteAccountForm()
-    if form.validate_on_submit():
-        if not verify_password(user.password_hash, form.current_password.data):
-            form.current_password.errors.append(_("Le mot de passe est incorrect."))
-        else:
-            services.delete_account(user)
-            services.end_session()
-            flash(_("Votre compte et toutes les données qui y étaient rattachées ont été supprimés "
-                    "définitivement."), "success")
-            return see_other("pages.home")
+    if form.validate_on_submit() and _password_confirmed(form, user, _("Le mot de passe est incorrect.")):
+        services.end_session()
+        services.delete_account(user)
+        flash(_("Votre compte et toutes les données qui y étaient rattachées ont été supprimés "
+                "définitivement."), "success")
+        return see_other("pages.home")
     return render_page("accounts/delete_account.html", form=form, status=form_status(form))
 
 

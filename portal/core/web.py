@@ -21,6 +21,8 @@ def render_page(template_name: str, block: str | None = None, target: str | None
     """The whole page, or only ``block`` when an htmx swap aims at the element ``target``.
 
     Plain requests, boosted links and history restores always get the full page.
+    A block rendered alone does not run the template's top-level statements: macros it
+    uses must be imported inside the block.
     """
     if block and wants_fragment(target):
         template: Template = current_app.jinja_env.get_template(template_name)
