@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, make_response, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -22,12 +22,16 @@ def unread_badge() -> dict:
     """``unread_notifications()`` for the header: computed when the template asks for it,
     so pages that do not show the header (emails, fragments) cost no query."""
 
-    def unread_notifications() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return services.unread_count(current_user)
+    return {"unread_notifications": _unread_now}
 
-    return {"unread_notifications": unread_notifications}
+
+def _unread_now() -> int:
+    """The unread count, computed once per request (after the view's own changes)."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_notifications" not in g:
+        g.unread_notifications = services.unread_count(current_user)
+    return g.unread_notifications
 
 
 @bp.get("/notifications")
@@ -39,7 +43,7 @@ def inbox():
         page_number = 1
     page = services.inbox_page(current_user, page_number)
     return render_page("notifications/inbox.html", page=page, labels=services.KIND_LABELS,
-                       unread=services.unread_count(current_user))
+                       unread=_unread_now())
 
 
 @bp.get("/notifications/<int:notification_id>")
