@@ -6,3 +6,4 @@ from __future__ import annotations
 def import_all_models() -> None:
     import portal.accounts.models  # noqa: F401
     import portal.mail.models  # noqa: F401
+    import portal.wallet.models  # noqa: F401
