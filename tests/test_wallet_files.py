@@ -46,9 +46,8 @@ def test_empty_and_oversized_files_are_refused(app):
     assert refused(app, b"") == "Le fichier est vide."
     big = pdf_bytes() + b"%" + b"x" * (64 * 1024)
     assert "dépasse la taille maximale de 64 Ko" in refused(app, big)
-    with app.test_request_context():
-        with pytest.raises(files.UploadRejected, match="Sélectionnez un fichier"):
-            files.read_upload(as_upload(b"", name=""))
+    with app.test_request_context(), pytest.raises(files.UploadRejected, match="Sélectionnez un fichier"):
+        files.read_upload(as_upload(b"", name=""))
 
 
 @pytest.mark.parametrize("data, message", [
