@@ -35,3 +35,15 @@ def jpeg_with_metadata() -> bytes:
 
 def upload(data: bytes, name: str = "document.pdf"):
     return (io.BytesIO(data), name)
+
+
+def big_pdf(kilobytes: int) -> bytes:
+    """A real, uncompressed PDF of about ``kilobytes`` KB."""
+    pdf = FPDF()
+    pdf.set_compression(False)
+    pdf.set_font("helvetica", size=6)
+    line = "Ligne de remplissage pour un document volumineux. " * 3
+    pdf.add_page()
+    for _ in range(kilobytes * 1024 // (len(line) + 30)):
+        pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -11,6 +11,12 @@ from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from portal.accounts.forms import parse_french_date
+
+try:  # WTForms 3.3 deprecates plain tuples as select choices
+    from wtforms.fields.choices import SelectChoice as choice
+except ImportError:  # pragma: no cover - older WTForms
+    def choice(value, label):
+        return (value, label)
 from portal.wallet.services import KINDS, SELF
 
 TITLE_REQUIRED = _l("Saisissez un titre pour ce document.")
@@ -48,6 +54,10 @@ class DocumentDate:
         field.parsed = parsed
 
 
+def kind_choices() -> list:
+    return [choice(value, label) for value, label in KINDS.items()]
+
+
 def title_field():
     return StringField(_l("Titre"), validators=[DataRequired(message=TITLE_REQUIRED),
                                                 Length(max=150, message=_l("Le titre ne doit pas dépasser 150 caractères."))],
@@ -60,7 +70,7 @@ class AddDocumentForm(FlaskForm):
                                     size="10 Mo"),
                      render_kw={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"})
     kind = SelectField(_l("Type de document"),
-                       choices=[("", _l("Choisissez un type"))] + list(KINDS.items()),
+                       choices=[choice("", _l("Choisissez un type"))] + kind_choices(),
                        validators=[DataRequired(message=_l("Choisissez le type de document."))])
     title = title_field()
     person = RadioField(_l("Personne concernée"), default=SELF,
@@ -98,10 +108,10 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form
 
-    kind = SelectField(_l("Type de document"), choices=[("", _l("Tous les types"))] + list(KINDS.items()))
+    kind = SelectField(_l("Type de document"), choices=[choice("", _l("Tous les types"))] + kind_choices())
     person = SelectField(_l("Personne concernée"))
 
     def set_people(self, relations: list[tuple[int, str]]) -> None:
-        self.person.choices = [("", str(_l("Toutes les personnes"))), (SELF, str(_l("Moi")))] + [
-            (str(i), label) for i, label in relations
+        self.person.choices = [choice("", str(_l("Toutes les personnes"))), choice(SELF, str(_l("Moi")))] + [
+            choice(str(i), label) for i, label in relations
         ]

@@ -41,9 +41,10 @@ def index():
     relations = services.relation_choices(current_user)
     filters = forms.FilterForm(request.args)
     filters.set_people(relations)
-    valid = filters.validate()
-    kind = filters.kind.data if valid else None
-    person = filters.person.data if valid else None
+    # Unknown values are ignored (an old bookmark, a relation deleted since): no error page.
+    kind = filters.kind.data if filters.kind.data in services.KINDS else None
+    people = {services.SELF} | {str(i) for i, _label in relations}
+    person = filters.person.data if filters.person.data in people else None
     documents = services.documents_of(current_user, kind or None, person or None)
     used, quota = services.used_bytes(current_user), services.quota_bytes()
     return render_page(
