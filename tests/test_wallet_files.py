@@ -213,3 +213,17 @@ class TestS3Storage:
             key = files.store_bytes(b"perdu")
             database.session.rollback()
             assert s3_keys(s3_config) == ["files/" + copy.key] and key not in str(s3_keys(s3_config))
+
+
+def test_limits_default_and_come_from_the_environment(monkeypatch):
+    from portal import create_app
+
+    app = create_app({"TESTING": True})
+    assert app.config["UPLOAD_MAX_BYTES"] == 10 * 1024 * 1024
+    assert app.config["WALLET_QUOTA_BYTES"] == 200 * 1024 * 1024
+    assert app.config["MAX_CONTENT_LENGTH"] > app.config["UPLOAD_MAX_BYTES"]
+    assert app.config["FILES_STORAGE"] == "local"
+    monkeypatch.setenv("UPLOAD_MAX_MB", "3")
+    monkeypatch.setenv("WALLET_QUOTA_MB", "50")
+    app = create_app({"TESTING": True})
+    assert (app.config["UPLOAD_MAX_BYTES"], app.config["WALLET_QUOTA_BYTES"]) == (3 * 1024 * 1024, 50 * 1024 * 1024)

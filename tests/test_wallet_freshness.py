@@ -149,3 +149,21 @@ def test_copy_is_undone_when_the_request_is_not_saved(app, create_user, tmp_path
         copy = wallet.copy_to_request(document)
         database.session.rollback()
         assert not files.stored_exists(copy.key) and files.stored_exists(document.storage_key)
+
+
+def test_choice_list_for_procedures_flags_stale_documents(app, create_user):
+    user = create_user()
+    with app.test_request_context():
+        user = database.session.get(User, user.id)
+        put(user, "acte_naissance", "Acte ancien", issued_on=date(2026, 1, 10))
+        put(user, "acte_naissance", "Acte récent", issued_on=date(2026, 11, 2))
+        database.session.commit()
+        choices = wallet.documents_for(user, "acte_naissance", today=TODAY)
+        macro = app.jinja_env.get_template("wallet/_choose.html").module.wallet_choices
+        recent_id = choices[0].document.id
+        html = str(macro("piece_acte", choices, "Choisir dans mon porte-documents", selected=recent_id))
+    assert html.index("Acte récent") < html.index("Acte ancien")
+    assert f'value="{recent_id}" checked' in html
+    assert 'aria-describedby="piece_acte-1-warning"' in html and 'id="piece_acte-1-warning"' in html
+    assert "acte de naissance de moins de trois mois" in html.replace("&#39;", "'")
+    assert "piece_acte-0-warning" not in html

@@ -227,3 +227,14 @@ class TestS3:
         assert len(s3_keys(s3_config)) == 2
         assert post_form(client, "/compte/supprimer", {"current_password": PASSWORD}).status_code == 303
         assert documents(app) == [] and s3_keys(s3_config) == []
+
+
+class TestRequestTooLarge:
+    @pytest.fixture
+    def app_config(self, tmp_path):
+        return {"UPLOAD_FOLDER": str(tmp_path / "uploads"), "MAX_CONTENT_LENGTH": 50 * 1024}
+
+    def test_body_over_the_server_limit_gets_the_french_413_page(self, app, client, citizen, tmp_path):
+        response = add(client, big_pdf(80), "gros.pdf")
+        assert response.status_code == 413 and "Envoi trop volumineux" in page(response)
+        assert documents(app) == [] and stored_files(tmp_path) == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
 import re
 import secrets
 import unicodedata
@@ -31,6 +32,8 @@ from sqlalchemy import event
 from werkzeug.datastructures import FileStorage
 
 from portal import db
+
+log = logging.getLogger(__name__)
 
 # Accepted types, recognised by their signature ("magic bytes").
 SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -395,10 +398,18 @@ _NEW = "files_written"
 _DOOMED = "files_to_delete"
 
 
+def _delete_quietly(storage: Storage, key: str) -> None:
+    """Cleanup after the fact must not turn a finished unit of work into an error."""
+    try:
+        storage.delete(key)
+    except Exception:  # storage unreachable: the orphan is logged, the answer stands
+        log.exception("could not delete stored file %s", key)
+
+
 def _after_commit(session) -> None:
     session.info.pop(_NEW, None)
     for storage, key in session.info.pop(_DOOMED, []):
-        storage.delete(key)
+        _delete_quietly(storage, key)
 
 
 def _after_rollback(session, _previous) -> None:
@@ -406,7 +417,7 @@ def _after_rollback(session, _previous) -> None:
         return  # a savepoint rolled back, the unit of work goes on
     session.info.pop(_DOOMED, None)
     for storage, key in session.info.pop(_NEW, []):
-        storage.delete(key)
+        _delete_quietly(storage, key)
 
 
 def init_app(app: Flask) -> None:
