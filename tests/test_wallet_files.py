@@ -227,3 +227,26 @@ def test_limits_default_and_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("WALLET_QUOTA_MB", "50")
     app = create_app({"TESTING": True})
     assert (app.config["UPLOAD_MAX_BYTES"], app.config["WALLET_QUOTA_BYTES"]) == (3 * 1024 * 1024, 50 * 1024 * 1024)
+
+
+def test_png_keeps_its_pixels_and_transparency_but_not_its_text(app):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Camille Martin, 12 rue des Lilas")
+    image = Image.new("RGBA", (20, 10), (255, 0, 0, 0))
+    image.putpixel((3, 4), (0, 128, 0, 255))
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info)
+    data, content_type, _name = check(app, out.getvalue(), "capture.png")
+    assert content_type == "image/png" and b"Camille Martin" not in data
+    with Image.open(io.BytesIO(data)) as clean:
+        assert clean.mode == "RGBA" and clean.getpixel((3, 4)) == (0, 128, 0, 255)
+        assert clean.getpixel((0, 0))[3] == 0 and not clean.text
+
+
+def test_decompression_bombs_are_refused(app):
+    out = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(out, "PNG")  # 64 Mpx in a few KB
+    assert len(out.getvalue()) < 64 * 1024
+    assert "trop grande" in refused(app, out.getvalue(), "bombe.png")

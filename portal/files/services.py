@@ -205,8 +205,9 @@ def reencode_image(data: bytes, content_type: str) -> bytes:
         raise UploadRejected("L'image est trop grande (nombre de pixels) : réduisez sa taille.") from exc
     except Exception as exc:  # Pillow raises many types for broken files
         raise UploadRejected("L'image est endommagée ou incomplète : elle ne peut pas être lue.") from exc
-    # Only the colour profile survives; comments, text chunks, EXIF, XMP and thumbnails do not.
-    image.info = {k: v for k, v in image.info.items() if k == "icc_profile"}
+    # Only the colour profile and transparency survive; comments, text chunks, EXIF, XMP and
+    # thumbnails do not.
+    image.info = {k: v for k, v in image.info.items() if k in ("icc_profile", "transparency")}
     out = io.BytesIO()
     if content_type == "image/jpeg":
         if image.mode not in ("RGB", "L", "CMYK"):
