@@ -167,3 +167,22 @@ def test_choice_list_for_procedures_flags_stale_documents(app, create_user):
     assert 'aria-describedby="piece_acte-1-warning"' in html and 'id="piece_acte-1-warning"' in html
     assert "acte de naissance de moins de trois mois" in html.replace("&#39;", "'")
     assert "piece_acte-0-warning" not in html
+
+
+def test_a_procedure_upload_can_be_kept_in_the_wallet(app, create_user):
+    user = create_user()
+    with app.test_request_context():
+        user = database.session.get(User, user.id)
+        request_file = files.store_upload(FileStorage(io.BytesIO(pdf_bytes("Avis")), filename="avis.pdf"))
+        document = wallet.keep_in_wallet(user, request_file, "avis_imposition", "Avis 2026",
+                                         issued_on=date(2026, 8, 1))
+        database.session.commit()
+        assert document.storage_key != request_file.key and document.original_name == "avis.pdf"
+        assert files.load_bytes(document.storage_key) == files.load_bytes(request_file.key)
+        files.delete_stored(request_file.key)
+        assert files.load_bytes(document.storage_key).startswith(b"%PDF-")
+        assert [c.document.title for c in wallet.documents_for(user, "avis_imposition")] == ["Avis 2026"]
+        app.config["WALLET_QUOTA_BYTES"] = document.size + 10
+        with pytest.raises(files.UploadRejected, match="porte-documents est plein"):
+            wallet.keep_in_wallet(user, files.StoredFile(document.storage_key, "x.pdf", "application/pdf",
+                                                         document.size), "autre", "Encore")

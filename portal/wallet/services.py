@@ -142,19 +142,47 @@ def add_document(user: User, upload: FileStorage | None, kind: str, title: str,
     if relation_id is not None and relation_id not in dict(relation_choices(user)):
         raise ValueError("unknown relation")
     data, content_type, name = read_upload(upload)
-    # Serialise this person's uploads so two at once cannot both slip under the quota.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    used, quota = used_bytes(user), quota_bytes()
-    if used + len(data) > quota:
-        raise UploadRejected(
-            f"Votre porte-documents est plein : ce fichier ({megabytes(len(data))}) dépasse l'espace "
-            f"restant ({megabytes(max(quota - used, 0))} sur {megabytes(quota)}). Supprimez des "
-            "documents dont vous n'avez plus besoin, puis réessayez."
-        )
+    check_quota(user, len(data))
     document = WalletDocument(
         user_id=user.id, relation_id=relation_id, kind=kind, title=title.strip(),
         storage_key=store_bytes(data), original_name=name, content_type=content_type,
         size=len(data), issued_on=issued_on, valid_until=valid_until,
+    )
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def check_quota(user: User, size: int) -> None:
+    """Raise UploadRejected when ``size`` more bytes would not fit in the person's wallet."""
+    # Serialise this person's uploads so two at once cannot both slip under the quota.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    used, quota = used_bytes(user), quota_bytes()
+    if used + size > quota:
+        raise UploadRejected(
+            f"Votre porte-documents est plein : ce fichier ({megabytes(size)}) dépasse l'espace "
+            f"restant ({megabytes(max(quota - used, 0))} sur {megabytes(quota)}). Supprimez des "
+            "documents dont vous n'avez plus besoin, puis réessayez."
+        )
+
+
+def keep_in_wallet(user: User, stored: StoredFile, kind: str, title: str,
+                   relation_id: int | None = None, issued_on: date | None = None,
+                   valid_until: date | None = None) -> WalletDocument:
+    """"Conserver dans mon porte-documents": a file uploaded during a procedure, copied.
+
+    The request keeps its own file; the wallet gets an independent copy (quota checked).
+    """
+    if kind not in KINDS:
+        raise ValueError(kind)
+    if relation_id is not None and relation_id not in dict(relation_choices(user)):
+        raise ValueError("unknown relation")
+    check_quota(user, stored.size)
+    copy = copy_stored(stored)
+    document = WalletDocument(
+        user_id=user.id, relation_id=relation_id, kind=kind, title=title.strip(),
+        storage_key=copy.key, original_name=copy.original_name, content_type=copy.content_type,
+        size=copy.size, issued_on=issued_on, valid_until=valid_until,
     )
     db.session.add(document)
     db.session.flush()
