@@ -250,3 +250,8 @@ def test_decompression_bombs_are_refused(app):
     Image.new("1", (8000, 8000)).save(out, "PNG")  # 64 Mpx in a few KB
     assert len(out.getvalue()) < 64 * 1024
     assert "trop grande" in refused(app, out.getvalue(), "bombe.png")
+
+
+def test_truncated_images_are_called_damaged(app):
+    assert "endommagée ou incomplète" in refused(app, png_bytes()[:-20], "coupee.png")
+    assert "endommagée ou incomplète" in refused(app, jpeg_with_metadata()[:300], "coupee.jpg")

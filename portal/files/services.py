@@ -60,6 +60,7 @@ POLYGLOT_MESSAGE = (
     "Le fichier contient du contenu d'un autre format (page web, script ou autre document) : il "
     "est refusé. Enregistrez-le à nouveau en PDF, JPEG ou PNG."
 )
+BROKEN_IMAGE_MESSAGE = "L'image est endommagée ou incomplète : elle ne peut pas être lue."
 ACTIVE_PDF_MESSAGE = (
     "Le fichier PDF contient du contenu actif (script, action automatique ou fichier joint) : il "
     "est refusé. Imprimez-le en PDF (« Imprimer » puis « Enregistrer au format PDF ») et "
@@ -120,11 +121,12 @@ def check_not_polyglot(data: bytes, content_type: str) -> None:
     embedded files; also checked on the parsed catalogue in ``check_pdf``, which sees inside
     compressed object streams). A browser or a PDF reader can then only ever see one format.
     """
-    if content_type == "image/png":
-        if not data.endswith(b"IEND\xaeB`\x82"):
-            raise UploadRejected("Le fichier contient des données après la fin de l'image : il est refusé.")
-    elif content_type == "image/jpeg":
-        if not data.rstrip(b"\x00 \t\r\n").endswith(b"\xff\xd9"):
+    if content_type in ("image/png", "image/jpeg"):
+        end = b"IEND\xaeB`\x82" if content_type == "image/png" else b"\xff\xd9"
+        tail = data if content_type == "image/png" else data.rstrip(b"\x00 \t\r\n")
+        if end not in data:
+            raise UploadRejected(BROKEN_IMAGE_MESSAGE)
+        if not tail.endswith(end):
             raise UploadRejected("Le fichier contient des données après la fin de l'image : il est refusé.")
     elif content_type == "application/pdf" and not data.rstrip(b"\x00 \t\r\n").endswith(b"%%EOF"):
         if b"%%EOF" not in data:
@@ -204,7 +206,7 @@ def reencode_image(data: bytes, content_type: str) -> bytes:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UploadRejected("L'image est trop grande (nombre de pixels) : réduisez sa taille.") from exc
     except Exception as exc:  # Pillow raises many types for broken files
-        raise UploadRejected("L'image est endommagée ou incomplète : elle ne peut pas être lue.") from exc
+        raise UploadRejected(BROKEN_IMAGE_MESSAGE) from exc
     # Only the colour profile and transparency survive; comments, text chunks, EXIF, XMP and
     # thumbnails do not.
     image.info = {k: v for k, v in image.info.items() if k in ("icc_profile", "transparency")}
