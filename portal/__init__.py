@@ -28,6 +28,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.getLogger("portal").setLevel(logging.INFO)
 
     database.init_app(app)
+    from portal.files.services import init_app as init_files
+
+    init_files(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_security_headers(app)
@@ -63,12 +66,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.notifications.views import bp as notifications_bp
     from portal.pages.views import bp as pages_bp
     from portal.relations.views import bp as relations_bp
+    from portal.wallet.views import bp as wallet_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(relations_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(wallet_bp)
 
 
 CSP = (

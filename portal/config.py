@@ -47,6 +47,51 @@ def _secret_key(instance_path: Path, env: str) -> str:
     return key
 
 
+def _files_key(instance_path: Path, env: str) -> str:
+    """The key that encrypts uploaded files at rest (AES-256, base64url; comma-separated to rotate)."""
+    from portal.files.services import decode_key, new_key
+
+    key = os.environ.get("FILES_ENCRYPTION_KEY", "").strip()
+    if not key:
+        if env == "production":
+            raise ConfigError("FILES_ENCRYPTION_KEY est obligatoire quand PORTAL_ENV=production "
+                              "(générez-en une avec : python -c \"from portal.files.services import "
+                              "new_key; print(new_key())\").")
+        key_file = instance_path / "files_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        key = new_key()
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+    try:
+        for part in key.split(","):
+            decode_key(part)
+    except ValueError as exc:
+        raise ConfigError("FILES_ENCRYPTION_KEY doit contenir des clés de 32 octets encodées en "
+                          "base64url, séparées par des virgules.") from exc
+    return key
+
+
+def _storage(env: str) -> dict:
+    backend = os.environ.get("FILES_STORAGE", "local").strip().lower() or "local"
+    if backend not in {"local", "s3"}:
+        raise ConfigError("FILES_STORAGE doit valoir « local » ou « s3 ».")
+    bucket = os.environ.get("S3_BUCKET", "")
+    if backend == "s3" and not bucket:
+        raise ConfigError("S3_BUCKET est obligatoire quand FILES_STORAGE=s3.")
+    return {
+        "FILES_STORAGE": backend,
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", ""),
+        "S3_BUCKET": bucket,
+        "S3_PREFIX": os.environ.get("S3_PREFIX", ""),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", ""),
+        "S3_REGION": os.environ.get("S3_REGION", ""),
+        "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID", ""),
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY", ""),
+    }
+
+
 def load_config(instance_path: Path) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = os.environ.get("PORTAL_ENV", "development").strip().lower()
@@ -55,6 +100,7 @@ def load_config(instance_path: Path) -> dict:
     instance_path.mkdir(parents=True, exist_ok=True)
     default_db = f"sqlite:///{instance_path / 'guichet.sqlite3'}"
     production = env == "production"
+    upload_max = _int("UPLOAD_MAX_MB", 10) * 1024 * 1024
     return {
         "PORTAL_ENV": env,
         "SECRET_KEY": _secret_key(instance_path, env),
@@ -93,5 +139,10 @@ def load_config(instance_path: Path) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
         "DEV_EMAIL_ECHO": not production,
-        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024),
+        # Uploaded files (portal/files): per-file limit, wallet quota, encryption, storage.
+        "UPLOAD_MAX_BYTES": upload_max,
+        "WALLET_QUOTA_BYTES": _int("WALLET_QUOTA_MB", 200) * 1024 * 1024,
+        "FILES_ENCRYPTION_KEY": _files_key(instance_path, env),
+        **_storage(env),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", upload_max + 2 * 1024 * 1024),
     }

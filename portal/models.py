@@ -8,3 +8,4 @@ def import_all_models() -> None:
     import portal.mail.models  # noqa: F401
     import portal.notifications.models  # noqa: F401
     import portal.relations.models  # noqa: F401
+    import portal.wallet.models  # noqa: F401

@@ -61,6 +61,45 @@ def smtp_server():
     controller.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """A local S3-compatible server (moto), started once when a test asks for it."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_config(s3_server):
+    """Configuration pointing the file storage at a fresh bucket of the local S3 server."""
+    import secrets
+
+    import boto3
+
+    options = {"endpoint_url": s3_server, "region_name": "us-east-1",
+               "aws_access_key_id": "guichet-test", "aws_secret_access_key": "guichet-test"}
+    bucket = "guichet-" + secrets.token_hex(6)
+    boto3.client("s3", **options).create_bucket(Bucket=bucket)
+    return {"FILES_STORAGE": "s3", "S3_BUCKET": bucket, "S3_PREFIX": "files/",
+            "S3_ENDPOINT_URL": s3_server, "S3_REGION": "us-east-1",
+            "S3_ACCESS_KEY_ID": "guichet-test", "S3_SECRET_ACCESS_KEY": "guichet-test"}
+
+
+def s3_keys(config: dict) -> list[str]:
+    """The object names in the configured bucket."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=config["S3_ENDPOINT_URL"], region_name=config["S3_REGION"],
+                          aws_access_key_id=config["S3_ACCESS_KEY_ID"],
+                          aws_secret_access_key=config["S3_SECRET_ACCESS_KEY"])
+    answer = client.list_objects_v2(Bucket=config["S3_BUCKET"])
+    return [item["Key"] for item in answer.get("Contents", [])]
+
+
 @pytest.fixture
 def mailbox(smtp_server):
     box, _port = smtp_server

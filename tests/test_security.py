@@ -93,6 +93,9 @@ def test_production_config_turns_secure_cookies_on(monkeypatch, tmp_path):
 
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    from portal.files.services import new_key
+
+    monkeypatch.setenv("FILES_ENCRYPTION_KEY", new_key())
     config = load_config(Path(tmp_path))
     assert config["SESSION_COOKIE_SECURE"] is True and config["DEV_EMAIL_ECHO"] is False
 

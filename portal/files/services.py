@@ -1,19 +1,39 @@
 """Uploaded files: checked by their content, stored outside ``static/`` under server-made names.
 
-The browser's file name and declared type are never trusted: the type comes from the first
-bytes, the stored name is random, and the original name is kept only as display text.
+The browser's file name and declared type are never trusted: the type comes from the bytes,
+images are decoded and re-encoded (which drops their metadata), PDFs are parsed, polyglots are
+refused, the stored name is random and the original name is kept only as display text.
+
+Bytes are encrypted at rest (AES-256-GCM, key ``FILES_ENCRYPTION_KEY``) and kept behind a small
+storage interface: a local folder by default, S3-compatible object storage when configured.
+
+Files follow the database transaction: a file written during a unit of work is removed again if
+that unit of work rolls back, and a file deleted during it is removed only once it commits.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
+import logging
 import re
 import secrets
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from flask import current_app
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import Flask, current_app
+from PIL import Image, ImageOps
+from sqlalchemy import event
 from werkzeug.datastructures import FileStorage
+
+from portal import db
+
+log = logging.getLogger(__name__)
 
 # Accepted types, recognised by their signature ("magic bytes").
 SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -22,6 +42,30 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
 }
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
+MAX_IMAGE_PIXELS = 40_000_000  # a 40 Mpx photo is plenty; more is a decompression bomb
+
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+# Polyglot rule (see ``check_not_polyglot``): markers of another format inside an accepted file.
+# Long enough (5+ bytes) that compressed image or PDF data does not contain them by chance.
+WEB_MARKERS = re.compile(rb"<script|<html|<!doctype|<iframe|<\?php|<body|<svg[\s>/]|javascript:",
+                         re.IGNORECASE)
+PDF_IN_IMAGE = b"%PDF-"
+# PDF names for active content or containers of other files (PDF names are case-sensitive).
+PDF_ACTIVE = re.compile(rb"/(JavaScript|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData)\b")
+
+
+POLYGLOT_MESSAGE = (
+    "Le fichier contient du contenu d'un autre format (page web, script ou autre document) : il "
+    "est refusé. Enregistrez-le à nouveau en PDF, JPEG ou PNG."
+)
+BROKEN_IMAGE_MESSAGE = "L'image est endommagée ou incomplète : elle ne peut pas être lue."
+ACTIVE_PDF_MESSAGE = (
+    "Le fichier PDF contient du contenu actif (script, action automatique ou fichier joint) : il "
+    "est refusé. Imprimez-le en PDF (« Imprimer » puis « Enregistrer au format PDF ») et "
+    "déposez ce nouveau fichier."
+)
 
 
 class UploadRejected(ValueError):
@@ -34,6 +78,9 @@ class StoredFile:
     original_name: str  # cleaned, for display and download only
     content_type: str
     size: int
+
+
+# --- content checks -----------------------------------------------------------------------
 
 
 def sniff_type(head: bytes) -> str | None:
@@ -55,8 +102,128 @@ def max_upload_bytes() -> int:
     return int(current_app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
 
 
+def megabytes(size: int) -> str:
+    """A size in French, e.g. « 10 Mo », « 1,5 Mo », « 200 Ko »."""
+    if size >= 1024 * 1024:
+        value = f"{size / (1024 * 1024):.1f}".replace(".0", "").replace(".", ",")
+        return f"{value} Mo"
+    return f"{max(1, round(size / 1024))} Ko"
+
+
+def check_not_polyglot(data: bytes, content_type: str) -> None:
+    """Refuse a file that is also something else.
+
+    The rule: an image must end where its format says it ends (PNG: the IEND chunk; JPEG: the
+    EOI marker, trailing NUL/whitespace padding tolerated), so nothing (a ZIP, a PDF, a page)
+    can be appended, and must not contain a PDF header or HTML/script markers anywhere; a PDF
+    must end with ``%%EOF`` (whitespace allowed after it), must not contain HTML/script
+    markers, and must carry no active content (JavaScript, launch or submit actions, XFA,
+    embedded files; also checked on the parsed catalogue in ``check_pdf``, which sees inside
+    compressed object streams). A browser or a PDF reader can then only ever see one format.
+    """
+    if content_type in ("image/png", "image/jpeg"):
+        end = b"IEND\xaeB`\x82" if content_type == "image/png" else b"\xff\xd9"
+        tail = data if content_type == "image/png" else data.rstrip(b"\x00 \t\r\n")
+        if end not in data:
+            raise UploadRejected(BROKEN_IMAGE_MESSAGE)
+        if not tail.endswith(end):
+            raise UploadRejected("Le fichier contient des données après la fin de l'image : il est refusé.")
+    elif content_type == "application/pdf" and not data.rstrip(b"\x00 \t\r\n").endswith(b"%%EOF"):
+        if b"%%EOF" not in data:
+            raise UploadRejected("Le fichier PDF est incomplet ou endommagé.")
+        raise UploadRejected("Le fichier contient des données après la fin du PDF : il est refusé.")
+    if content_type != "application/pdf" and PDF_IN_IMAGE in data:
+        raise UploadRejected(POLYGLOT_MESSAGE)
+    if WEB_MARKERS.search(data):
+        raise UploadRejected(POLYGLOT_MESSAGE)
+    if content_type == "application/pdf" and PDF_ACTIVE.search(data):
+        raise UploadRejected(ACTIVE_PDF_MESSAGE)
+
+
+def check_pdf(data: bytes) -> None:
+    """A PDF must have its header, its end marker, a cross-reference and at least one page."""
+    if b"%%EOF" not in data[-2048:] or b"startxref" not in data[-4096:]:
+        raise UploadRejected("Le fichier PDF est incomplet ou endommagé.")
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                raise UploadRejected("Le fichier PDF est protégé par un mot de passe : enregistrez-le sans protection.")
+            if len(reader.pages) < 1:
+                raise UploadRejected("Le fichier PDF ne contient aucune page.")
+            if _has_active_content(reader):
+                raise UploadRejected(ACTIVE_PDF_MESSAGE)
+    except UploadRejected:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError) as exc:
+        raise UploadRejected("Le fichier PDF est incomplet ou endommagé.") from exc
+
+
+def _has_active_content(reader) -> bool:
+    root = reader.trailer["/Root"].get_object()
+    names = root.get("/Names")
+    names = names.get_object() if names is not None else {}
+    if "/JavaScript" in names or "/EmbeddedFiles" in names:
+        return True
+    if "/AA" in root or "/AcroForm" in root and "/XFA" in root["/AcroForm"].get_object():
+        return True
+    action = root.get("/OpenAction")
+    action = action.get_object() if action is not None else None
+    if hasattr(action, "get") and action.get("/S") in ("/JavaScript", "/Launch", "/SubmitForm",
+                                                       "/ImportData"):
+        return True
+    for page in reader.pages:
+        if "/AA" in page:
+            return True
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            act = annot.get("/A")
+            act = act.get_object() if act is not None else None
+            if "/AA" in annot or hasattr(act, "get") and act.get("/S") in ("/JavaScript", "/Launch"):
+                return True
+    return False
+
+
+def reencode_image(data: bytes, content_type: str) -> bytes:
+    """Decode the image fully and write a fresh one: no EXIF (location, device), no comments."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format != PILLOW_FORMATS[content_type]:
+                    raise UploadRejected("Le contenu du fichier ne correspond pas à une image valide.")
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                image = ImageOps.exif_transpose(image)  # keep the photo upright without EXIF
+    except UploadRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise UploadRejected("L'image est trop grande (nombre de pixels) : réduisez sa taille.") from exc
+    except Exception as exc:  # Pillow raises many types for broken files
+        raise UploadRejected(BROKEN_IMAGE_MESSAGE) from exc
+    # Only the colour profile and transparency survive; comments, text chunks, EXIF, XMP and
+    # thumbnails do not.
+    image.info = {k: v for k, v in image.info.items() if k in ("icc_profile", "transparency")}
+    out = io.BytesIO()
+    if content_type == "image/jpeg":
+        if image.mode not in ("RGB", "L", "CMYK"):
+            image = image.convert("RGB")
+        image.save(out, "JPEG", quality=90, optimize=True)
+    else:
+        if image.mode not in ("RGB", "RGBA", "L", "LA", "P", "1"):
+            image = image.convert("RGBA")
+        image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
 def read_upload(upload: FileStorage | None) -> tuple[bytes, str, str]:
-    """Validate an upload; returns (data, content_type, clean display name)."""
+    """Validate an upload; returns (data ready to store, content_type, clean display name)."""
     if upload is None or not upload.filename:
         raise UploadRejected("Sélectionnez un fichier.")
     limit = max_upload_bytes()
@@ -64,33 +231,214 @@ def read_upload(upload: FileStorage | None) -> tuple[bytes, str, str]:
     if not data:
         raise UploadRejected("Le fichier est vide.")
     if len(data) > limit:
-        raise UploadRejected(f"Le fichier dépasse la taille maximale de {limit // (1024 * 1024)} Mo.")
+        raise UploadRejected(f"Le fichier dépasse la taille maximale de {megabytes(limit)}.")
+    return check_content(data, upload.filename)
+
+
+def check_content(data: bytes, filename: str | None) -> tuple[bytes, str, str]:
+    """The checks of ``read_upload`` on bytes already read (also for files made by the portal)."""
+    if not data:
+        raise UploadRejected("Le fichier est vide.")
     content_type = sniff_type(data[:16])
     if content_type is None:
-        raise UploadRejected("Le fichier doit être au format PDF, JPEG ou PNG.")
-    if content_type == "application/pdf" and b"%%EOF" not in data[-2048:]:
-        raise UploadRejected("Le fichier PDF est incomplet ou endommagé.")
-    return data, content_type, clean_filename(upload.filename, content_type)
+        raise UploadRejected("Le fichier doit être au format PDF, JPEG ou PNG (d'après son contenu).")
+    check_not_polyglot(data, content_type)
+    if content_type == "application/pdf":
+        check_pdf(data)
+    else:
+        data = reencode_image(data, content_type)
+    return data, content_type, clean_filename(filename, content_type)
+
+
+# --- encryption at rest -------------------------------------------------------------------
+
+MAGIC = b"GCH1"
+
+
+def _keys() -> list[bytes]:
+    """The configured keys: the first encrypts, all decrypt (so a key can be rotated)."""
+    raw = current_app.config.get("FILES_ENCRYPTION_KEY") or ""
+    return [decode_key(part) for part in raw.split(",") if part.strip()]
+
+
+def decode_key(text: str) -> bytes:
+    key = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+    if len(key) != 32:
+        raise ValueError("FILES_ENCRYPTION_KEY must be 32 bytes, base64url-encoded")
+    return key
+
+
+def new_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+
+def _key_id(key: bytes) -> bytes:
+    return hashlib.sha256(key).digest()[:4]
+
+
+def encrypt(data: bytes, name: str) -> bytes:
+    """AES-256-GCM; the storage name is authenticated so files cannot be swapped."""
+    key = _keys()[0]
+    nonce = secrets.token_bytes(12)
+    return MAGIC + _key_id(key) + nonce + AESGCM(key).encrypt(nonce, data, name.encode())
+
+
+def decrypt(blob: bytes, name: str) -> bytes:
+    if not blob.startswith(MAGIC):
+        raise ValueError("not an encrypted Guichet file")
+    key_id, nonce, sealed = blob[4:8], blob[8:20], blob[20:]
+    for key in _keys():
+        if _key_id(key) == key_id:
+            return AESGCM(key).decrypt(nonce, sealed, name.encode())
+    raise ValueError("no configured key can decrypt this file")
+
+
+# --- storage backends ---------------------------------------------------------------------
+
+
+class Storage(Protocol):
+    def put(self, key: str, data: bytes) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def delete(self, key: str) -> None: ...
+    def exists(self, key: str) -> bool: ...
+
+
+def _checked(key: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{20,80}", key):
+        raise ValueError("invalid storage key")
+    return key
+
+
+class LocalStorage:
+    """A folder outside ``static/`` (``UPLOAD_FOLDER``, by default ``instance/uploads``)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        return self.root / _checked(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self._path(key)
+        tmp = path.with_suffix(".part")
+        try:
+            tmp.write_bytes(data)
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def get(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+
+class S3Storage:
+    """An S3-compatible bucket (AWS, OVH, Scaleway, MinIO, Garage…)."""
+
+    def __init__(self, bucket: str, prefix: str = "", **client_options):
+        import boto3
+
+        self.bucket = bucket
+        self.prefix = prefix
+        self.client = boto3.client("s3", **{k: v for k, v in client_options.items() if v})
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self.prefix + _checked(key), Body=data,
+                               ContentType="application/octet-stream")
+
+    def get(self, key: str) -> bytes:
+        answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + _checked(key))
+        return answer["Body"].read()
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self.prefix + _checked(key))
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.prefix + _checked(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
 
 def storage_root() -> Path:
-    root = Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    return Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
 
 
-def _path(key: str) -> Path:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{20,80}", key):
-        raise ValueError("invalid storage key")
-    return storage_root() / key
+def make_storage(config) -> Storage:
+    if config.get("FILES_STORAGE", "local") == "s3":
+        return S3Storage(
+            config["S3_BUCKET"], config.get("S3_PREFIX", ""),
+            endpoint_url=config.get("S3_ENDPOINT_URL"), region_name=config.get("S3_REGION"),
+            aws_access_key_id=config.get("S3_ACCESS_KEY_ID"),
+            aws_secret_access_key=config.get("S3_SECRET_ACCESS_KEY"),
+        )
+    return LocalStorage(storage_root())
+
+
+def get_storage() -> Storage:
+    """The application's storage, built once from its configuration."""
+    storage = current_app.extensions.get("file_storage")
+    if storage is None:
+        storage = current_app.extensions["file_storage"] = make_storage(current_app.config)
+    return storage
+
+
+# --- files that follow the transaction ------------------------------------------------------
+
+_NEW = "files_written"
+_DOOMED = "files_to_delete"
+
+
+def _delete_quietly(storage: Storage, key: str) -> None:
+    """Cleanup after the fact must not turn a finished unit of work into an error."""
+    try:
+        storage.delete(key)
+    except Exception:  # storage unreachable: the orphan is logged, the answer stands
+        log.exception("could not delete stored file %s", key)
+
+
+def _after_commit(session) -> None:
+    session.info.pop(_NEW, None)
+    for storage, key in session.info.pop(_DOOMED, []):
+        _delete_quietly(storage, key)
+
+
+def _after_rollback(session, _previous) -> None:
+    if session.in_transaction():
+        return  # a savepoint rolled back, the unit of work goes on
+    session.info.pop(_DOOMED, None)
+    for storage, key in session.info.pop(_NEW, []):
+        _delete_quietly(storage, key)
+
+
+def init_app(app: Flask) -> None:
+    """Tie stored files to the session's transactions (once per process)."""
+    factory = db.session.session_factory
+    if not event.contains(factory, "after_commit", _after_commit):
+        event.listen(factory, "after_commit", _after_commit)
+        event.listen(factory, "after_soft_rollback", _after_rollback)
 
 
 def store_bytes(data: bytes) -> str:
+    """Encrypt and store; the file disappears again if the current transaction rolls back."""
+    storage = get_storage()
     key = secrets.token_urlsafe(24)
-    path = _path(key)
-    tmp = path.with_suffix(".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    if not db.session().in_transaction():
+        db.session.connection()  # begin the unit of work this file belongs to
+    db.session.info.setdefault(_NEW, []).append((storage, key))
+    storage.put(key, encrypt(data, key))
     return key
 
 
@@ -100,8 +448,24 @@ def store_upload(upload: FileStorage | None) -> StoredFile:
 
 
 def load_bytes(key: str) -> bytes:
-    return _path(key).read_bytes()
+    return decrypt(get_storage().get(key), key)
+
+
+def copy_stored(stored: StoredFile, original_name: str | None = None) -> StoredFile:
+    """An independent copy (new key, re-encrypted): deleting one leaves the other whole."""
+    data = load_bytes(stored.key)
+    return StoredFile(store_bytes(data), original_name or stored.original_name,
+                      stored.content_type, len(data))
 
 
 def delete_stored(key: str) -> None:
-    _path(key).unlink(missing_ok=True)
+    """Delete once the current transaction commits (at once if nothing is pending)."""
+    storage = get_storage()
+    if db.session().in_transaction():
+        db.session.info.setdefault(_DOOMED, []).append((storage, key))
+    else:
+        storage.delete(key)
+
+
+def stored_exists(key: str) -> bool:
+    return get_storage().exists(key)

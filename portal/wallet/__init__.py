@@ -1,0 +1,1 @@
+"""Porte-documents: a person's own documents, which the administration cannot see."""

@@ -1,0 +1,297 @@
+"""Porte-documents: add, list, rename, delete, choose for a procedure, copy into a request.
+
+Confidential by construction: every query here is scoped to one owner, and nothing outside
+this module (no agent or admin page, no command) reads ``WalletDocument``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+
+from portal import db
+from portal.accounts.models import User
+from portal.files.services import (
+    StoredFile,
+    UploadRejected,
+    clean_filename,
+    copy_stored,
+    delete_stored,
+    megabytes,
+    read_upload,
+    store_bytes,
+)
+from portal.wallet.models import WalletDocument
+
+KINDS: dict[str, str] = {
+    "piece_identite": _l("Pièce d'identité"),
+    "titre_sejour": _l("Titre de séjour"),
+    "justificatif_domicile": _l("Justificatif de domicile"),
+    "photo_identite": _l("Photo d'identité"),
+    "certificat_medical": _l("Certificat médical"),
+    "acte_naissance": _l("Acte de naissance"),
+    "avis_imposition": _l("Avis d'imposition"),
+    "autre": _l("Autre"),
+}
+
+
+@dataclass(frozen=True)
+class FreshnessRule:
+    """A procedure's requirement on a document's age, counted from its date of issue."""
+
+    kind: str
+    max_age_months: int
+    label: str  # the seed's wording
+
+
+# Seed 002 (passport page): the documents a procedure may require to be recent.
+FRESHNESS_RULES: dict[str, FreshnessRule] = {
+    rule.kind: rule
+    for rule in (
+        FreshnessRule("justificatif_domicile", 12, "justificatif de domicile de moins d'un an"),
+        FreshnessRule("photo_identite", 6, "photo de moins de six mois"),
+        FreshnessRule("acte_naissance", 3, "acte de naissance de moins de trois mois"),
+    )
+}
+
+SELF = "moi"  # the person themself, as opposed to one of their relations
+
+
+def kind_label(kind: str) -> str:
+    return str(KINDS.get(kind, kind))
+
+
+# --- whom a document concerns -----------------------------------------------------------------
+
+
+def relation_choices(user: User) -> list[tuple[int, str]]:
+    """The person's relations as (id, label).
+
+    "Mes relations" plugs in by setting ``app.extensions["wallet_relation_choices"]`` to a
+    callable ``(user) -> [(relation_id, label), …]``; until then there is only "Moi".
+    """
+    provider: Callable[[User], list[tuple[int, str]]] | None = current_app.extensions.get(
+        "wallet_relation_choices"
+    )
+    return list(provider(user)) if provider else []
+
+
+def beneficiary_label(user: User, relation_id: int | None) -> str:
+    if relation_id is None:
+        return str(_l("Moi"))
+    return dict(relation_choices(user)).get(relation_id, str(_l("Un de mes proches")))
+
+
+def _relation_id(beneficiary) -> int | None:
+    """None or "moi" is the person; an int or an object with ``id`` is a relation."""
+    if beneficiary is None or beneficiary == SELF:
+        return None
+    return int(getattr(beneficiary, "id", beneficiary))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def documents_of(user: User, kind: str | None = None, person: str | None = None) -> list[WalletDocument]:
+    """The person's documents, newest first; ``person`` is "moi", a relation id, or None for all."""
+    query = select(WalletDocument).where(WalletDocument.user_id == user.id)
+    if kind:
+        query = query.where(WalletDocument.kind == kind)
+    if person == SELF:
+        query = query.where(WalletDocument.relation_id.is_(None))
+    elif person:
+        query = query.where(WalletDocument.relation_id == int(person))
+    query = query.order_by(WalletDocument.created_at.desc(), WalletDocument.id.desc())
+    return list(db.session.scalars(query))
+
+
+def get_document(user: User, document_id: int) -> WalletDocument | None:
+    """The document if it belongs to ``user``; None otherwise (the view answers 404)."""
+    return db.session.scalar(
+        select(WalletDocument).where(WalletDocument.id == document_id,
+                                     WalletDocument.user_id == user.id)
+    )
+
+
+def used_bytes(user: User) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(WalletDocument.size), 0)).where(WalletDocument.user_id == user.id)
+    )
+
+
+def quota_bytes() -> int:
+    return int(current_app.config.get("WALLET_QUOTA_BYTES", 200 * 1024 * 1024))
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def add_document(user: User, upload: FileStorage | None, kind: str, title: str,
+                 relation_id: int | None = None, issued_on: date | None = None,
+                 valid_until: date | None = None) -> WalletDocument:
+    """Check the file, the quota, then store it encrypted; raises UploadRejected (French)."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    if relation_id is not None and relation_id not in dict(relation_choices(user)):
+        raise ValueError("unknown relation")
+    data, content_type, name = read_upload(upload)
+    check_quota(user, len(data))
+    document = WalletDocument(
+        user_id=user.id, relation_id=relation_id, kind=kind, title=title.strip(),
+        storage_key=store_bytes(data), original_name=name, content_type=content_type,
+        size=len(data), issued_on=issued_on, valid_until=valid_until,
+    )
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def check_quota(user: User, size: int) -> None:
+    """Raise UploadRejected when ``size`` more bytes would not fit in the person's wallet."""
+    # Serialise this person's uploads so two at once cannot both slip under the quota.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    used, quota = used_bytes(user), quota_bytes()
+    if used + size > quota:
+        raise UploadRejected(
+            f"Votre porte-documents est plein : ce fichier ({megabytes(size)}) dépasse l'espace "
+            f"restant ({megabytes(max(quota - used, 0))} sur {megabytes(quota)}). Supprimez des "
+            "documents dont vous n'avez plus besoin, puis réessayez."
+        )
+
+
+def keep_in_wallet(user: User, stored: StoredFile, kind: str, title: str,
+                   relation_id: int | None = None, issued_on: date | None = None,
+                   valid_until: date | None = None) -> WalletDocument:
+    """"Conserver dans mon porte-documents": a file uploaded during a procedure, copied.
+
+    The request keeps its own file; the wallet gets an independent copy (quota checked).
+    """
+    if kind not in KINDS:
+        raise ValueError(kind)
+    if relation_id is not None and relation_id not in dict(relation_choices(user)):
+        raise ValueError("unknown relation")
+    check_quota(user, stored.size)
+    copy = copy_stored(stored)
+    document = WalletDocument(
+        user_id=user.id, relation_id=relation_id, kind=kind, title=title.strip(),
+        storage_key=copy.key, original_name=copy.original_name, content_type=copy.content_type,
+        size=copy.size, issued_on=issued_on, valid_until=valid_until,
+    )
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def rename_document(document: WalletDocument, title: str) -> None:
+    document.title = title.strip()
+
+
+def delete_document(document: WalletDocument) -> None:
+    """The row goes now; the stored file once the transaction commits."""
+    delete_stored(document.storage_key)
+    db.session.delete(document)
+
+
+def delete_wallet_of(user: User) -> None:
+    """Account deletion hook: every document and its stored file."""
+    for document in documents_of(user):
+        delete_document(document)
+    db.session.flush()
+
+
+# --- choosing a document for a procedure -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentChoice:
+    """A wallet document offered for a procedure's file field, with its freshness."""
+
+    document: WalletDocument
+    qualifies: bool
+    stale: bool  # older than the procedure accepts, or its date of issue is unknown
+    expired: bool  # its end of validity has passed
+    message: str  # French, empty when the document qualifies
+
+
+def months_before(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _fr(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def assess(document: WalletDocument, max_age_days: int | None = None,
+           rule: FreshnessRule | None = None, today: date | None = None) -> DocumentChoice:
+    """Whether a document meets a maximum age (days, or the rule's months) and is still valid."""
+    today = today or date.today()
+    expired = document.valid_until is not None and document.valid_until < today
+    requirement = None
+    cutoff = None
+    if max_age_days is not None:
+        cutoff = today - timedelta(days=max_age_days)
+        requirement = f"moins de {max_age_days} jours"
+    elif rule is not None:
+        cutoff = months_before(today, rule.max_age_months)
+        requirement = rule.label
+    stale = False
+    messages = []
+    if expired:
+        messages.append(f"Ce document n'est plus valable depuis le {_fr(document.valid_until)}.")
+    if cutoff is not None:
+        if document.issued_on is None:
+            stale = True
+            messages.append(f"Sa date de délivrance n'est pas renseignée : la démarche demande un "
+                            f"document de {requirement}.")
+        elif document.issued_on <= cutoff:
+            stale = True
+            messages.append(f"Délivré le {_fr(document.issued_on)} : trop ancien, la démarche "
+                            f"demande un document de {requirement}.")
+    return DocumentChoice(document, not (stale or expired), stale, expired, " ".join(messages))
+
+
+def documents_for(user: User, kind: str | None, max_age_days: int | None = None,
+                  beneficiary=None, today: date | None = None) -> list[DocumentChoice]:
+    """The documents of ``kind`` for ``beneficiary`` (None: the person), qualifying ones first.
+
+    Without ``max_age_days`` the seed's rule for the kind applies, if there is one. Within each
+    group, the most recently issued come first.
+    """
+    relation_id = _relation_id(beneficiary)
+    query = select(WalletDocument).where(WalletDocument.user_id == user.id)
+    if kind:
+        query = query.where(WalletDocument.kind == kind)
+    if relation_id is None:
+        query = query.where(WalletDocument.relation_id.is_(None))
+    else:
+        query = query.where(WalletDocument.relation_id == relation_id)
+    rule = FRESHNESS_RULES.get(kind) if kind else None
+    choices = [assess(d, max_age_days, rule, today) for d in db.session.scalars(query)]
+    choices.sort(key=lambda c: (c.document.created_at.timestamp(), c.document.id), reverse=True)
+    choices.sort(key=lambda c: c.document.issued_on or date.min, reverse=True)
+    choices.sort(key=lambda c: not c.qualifies)
+    return choices
+
+
+def copy_to_request(document: WalletDocument) -> StoredFile:
+    """A new stored file with the document's bytes: the request keeps it whatever the wallet does."""
+    source = StoredFile(document.storage_key, document.original_name, document.content_type,
+                        document.size)
+    return copy_stored(source, clean_filename(document.title, document.content_type))
+
+
+def init_app(app) -> None:
+    """Deleting an account deletes its wallet, files included."""
+    hooks = app.extensions.setdefault("account_deletion_hooks", [])
+    if delete_wallet_of not in hooks:
+        hooks.append(delete_wallet_of)
