@@ -66,6 +66,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(mail_bp)
 
+    from portal import demarches
+
+    demarches.init_app(app)
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
