@@ -384,7 +384,8 @@ def read_field(field: Field, form, prefix: str = "") -> Any:
         for index in range(min(int(count), 100)):
             if form.get(f"{name}-{index}-present") is None:
                 continue
-            items.append({c.id: read_field(c, form, f"{name}-{index}-") for c in field.children})
+            item = {c.id: read_field(c, form, f"{name}-{index}-") for c in field.children}
+            items.append({k: "" if v is None else v for k, v in item.items()})
         return items
     value = form.get(name)
     return value if value is None else value.replace("\r\n", "\n")
