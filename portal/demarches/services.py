@@ -267,14 +267,26 @@ def submit(dossier: Dossier, procedure: Procedure, context: dict, now: datetime 
         db.session.delete(row)
     dossier.reference = allocate_reference(procedure.reference_prefix, now.astimezone(PARIS).year)
     _enter_status(dossier, procedure, procedure.workflow.initial, None, "", {}, now)
-    from portal.mail.services import absolute_url, queue_email
+    from portal.mail.services import queue_email
 
     user = dossier_user(dossier)
     queue_email(user.email, f"Votre demande {dossier.reference} a bien été déposée",
                 "demarche_submitted", user=user, dossier=dossier, procedure=procedure,
                 submitted_on=french_date(now), deadlines=deadlines(dossier, procedure),
-                url=absolute_url("demarches.request_page", reference=dossier.reference))
+                url=link("demarches.request_page", reference=dossier.reference))
     return True
+
+
+def link(endpoint: str, **values) -> str:
+    """An absolute link for an email, also from a command or the worker (no request)."""
+    from flask import has_request_context
+
+    from portal.mail.services import absolute_url
+
+    if has_request_context():
+        return absolute_url(endpoint, **values)
+    with current_app.test_request_context():
+        return absolute_url(endpoint, **values)
 
 
 def dossier_user(dossier: Dossier):
@@ -395,7 +407,7 @@ def appeal_route(dossier: Dossier) -> str:
 
 
 def _notify(dossier: Dossier, procedure: Procedure, status: Status, event: DossierEvent) -> None:
-    from portal.mail.services import absolute_url, queue_email
+    from portal.mail.services import queue_email
 
     user = dossier_user(dossier)
     queue_email(user.email, f"Votre demande {dossier.reference} : {status.label}", "demarche_status",
@@ -403,7 +415,7 @@ def _notify(dossier: Dossier, procedure: Procedure, status: Status, event: Dossi
                 message=status_message(dossier, status), note=event.note,
                 data_lines=data_lines(status, event.data or {}),
                 deadlines=deadlines(dossier, procedure),
-                url=absolute_url("demarches.request_page", reference=dossier.reference))
+                url=link("demarches.request_page", reference=dossier.reference))
 
 
 def data_lines(status: Status, data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -450,7 +462,7 @@ def fire_deadlines(now: datetime | None = None) -> int:
 
 def purge_drafts(now: datetime | None = None) -> dict[str, int]:
     """Warn two weeks before, then delete drafts untouched for the configured months."""
-    from portal.mail.services import absolute_url, queue_email
+    from portal.mail.services import queue_email
 
     now = now or utcnow()
     cfg = current_app.config
@@ -468,7 +480,7 @@ def purge_drafts(now: datetime | None = None) -> dict[str, int]:
         deletion = _after(dossier.updated_at, {"months": months})
         queue_email(user.email, "Votre brouillon va être supprimé", "draft_purge_warning", user=user,
                     procedure=procedure, deletion_on=french_date(deletion),
-                    url=absolute_url("demarches.resume", dossier_id=dossier.id))
+                    url=link("demarches.resume", dossier_id=dossier.id))
         dossier.purge_warned_at = now
         counts["warned"] += 1
         db.session.commit()
