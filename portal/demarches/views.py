@@ -121,6 +121,8 @@ def resume(dossier_id: int):
         else:
             flash("Vos réponses saisies avant l'expiration de votre session ont été enregistrées.", "success")
         return see_other("demarches.step", dossier_id=dossier.id, step_id=stash.step_id)
+    # Coming back keeps the draft: the purge clock starts again.
+    dossier.updated_at, dossier.purge_warned_at = utcnow(), None
     ctx = services.context_for(dossier, procedure)
     visible = engine.visible_steps(procedure, dossier.answers, ctx)
     step_id = dossier.current_step if any(s.id == dossier.current_step for s in visible) else visible[0].id

@@ -49,6 +49,12 @@
   form.addEventListener("input", onEdit);
   form.addEventListener("change", onEdit);
 
+  // Autosave sends answers only: documents are sent by the step's buttons.
+  form.addEventListener("htmx:configRequest", function (event) {
+    form.querySelectorAll('input[type="file"]').forEach(function (input) {
+      delete event.detail.parameters[input.name];
+    });
+  });
   form.addEventListener("htmx:beforeRequest", function () { inFlight = edits; });
   form.addEventListener("htmx:afterRequest", function (event) {
     if (!event.detail.successful) { return; }
