@@ -40,6 +40,8 @@ def test_mdph_branch_with_stationnement_and_invalidite(client, auth, create_user
     text = page(step)
     assert "Étape 1 sur 7" in text and "Étape suivante : Votre identité" in text
     assert "Enregistrer et continuer" in text and "Enregistrer et reprendre plus tard" in text
+    # An answer given then hidden by a later change is not submitted.
+    post_step(client, draft, "residence", {**ADDRESS, "nationalite": "etrangere", "titre_sejour_numero": "1234567890"})
     fill(client, draft, [
         ("demande", {"type_demande": "premiere", "mentions": ["stationnement", "invalidite"],
                      "sous_mentions": ["besoin_accompagnement"], "mentions-present": "1"}, None, "/etapes/identite"),
@@ -69,6 +71,16 @@ def test_mdph_branch_with_stationnement_and_invalidite(client, auth, create_user
     assert receipt.status_code == 200 and receipt.data.startswith(b"%PDF")
     tracking = page(client.get(f"/demandes/{reference}"))
     assert "Déposée" in tracking and "Invalidité" in tracking
+    assert "1234567890" not in tracking and "Documents joints" in tracking
+    with app.app_context():
+        from sqlalchemy import select
+
+        from portal import db as database
+        from portal.demarches.models import Dossier
+
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        assert "titre_sejour_numero" not in dossier.answers
+        assert len(dossier.files) == 4 and [e.status for e in dossier.events] == ["deposee"]
 
 
 def test_apa_gir_1_skips_the_handicap_step(client, auth, create_user):
@@ -102,8 +114,14 @@ def test_apa_gir_3_goes_through_the_handicap_step_with_priorite(client, auth, cr
         ("residence", {**ADDRESS, "nationalite": "eee"}, None, "/etapes/situation"),
         ("situation", {"filiere": "apa_beneficiaire", "gir": "3"}, None, "/etapes/handicap"),
         ("handicap", {"reconnaissance": "taux", "taux": "50", "station_debout": "oui"}, None, "/etapes/documents"),
+        ("documents", {}, {"certificat_medical_apa": PDF, "photo": PNG, "justificatif_domicile": PDF,
+                           "piece_identite": PNG}, "/etapes/engagement"),
+        ("engagement", {"attestation": "oui"}, None, "/recapitulatif"),
     ])
     assert "GIR 3 ou 4" in page(client.get(f"/brouillons/{draft}/etapes/situation"))
+    response, summary = submit(client, draft)
+    assert response.status_code == 303
+    assert "Priorité" in page(summary) and "50" in page(summary)
 
 
 def test_apa_applicant_and_invalidite_third_category(client, auth, create_user):
