@@ -204,3 +204,26 @@ def test_final_check_refuses_an_incomplete_draft(client, auth, create_user):
     text = page(response)
     assert "Sélectionnez une réponse pour « Pourquoi demandez-vous une nouvelle carte ? »" in text
     assert "retour=recapitulatif#f-motif" in text
+
+
+def test_a_save_racing_another_one_merges_again(client, auth, create_user, app):
+    """Another save commits between our read and our write: the version check catches it."""
+    from sqlalchemy import update
+
+    from portal.demarches import services
+
+    sign_in(client, auth, create_user)
+    draft = start(client, "cmi")
+    with app.app_context():
+        dossier = database.session.get(Dossier, draft)
+        assert dossier.answers["nom"] == "Martin"
+        engine = app.extensions["sqlalchemy_engine"]
+        with engine.begin() as conn:  # the other tab, committed meanwhile
+            conn.execute(update(Dossier).where(Dossier.id == draft).values(
+                answers={**dossier.answers, "prenom": "Claire"}, version=Dossier.version + 1))
+        result = services.save_answers(dossier, {"nom": "Durand", "prenom": "Camille"},
+                                       {"nom": "Martin", "prenom": "Camille"})
+        database.session.commit()
+        assert result.applied == ["nom"] and result.changed_elsewhere == ["prenom"]
+    stored = answers(app, draft)
+    assert stored["nom"] == "Durand" and stored["prenom"] == "Claire"

@@ -140,14 +140,18 @@ def test_info_page_and_one_click_start(client, auth, create_user):
     sign_in(client, auth, create_user)
     assert "Commencer" in page(client.get("/demarches/cmi"))
     draft = start(client, "cmi")
-    assert draft > 0
+    assert start(client, "cmi") == draft  # a double click does not make a second draft
+    post_step(client, draft, "identite", {"nom": "Durand"}, action="plus_tard")
+    assert start(client, "cmi") != draft  # a new one once the first has answers
 
 
 def test_mes_demarches_drafts_and_requests_paginated(client, auth, create_user, app):
     app.config["DEMARCHES_PAGE_SIZE"] = 2
     sign_in(client, auth, create_user)
-    drafts = [start(client, "cmi") for _ in range(3)]
-    post_step(client, drafts[0], "identite", {"nom": "Durand"}, action="plus_tard")
+    drafts = []
+    for name in ("Durand", "Petit", "Roux"):
+        drafts.append(start(client, "cmi"))
+        post_step(client, drafts[-1], "identite", {"nom": name}, action="plus_tard")
     reference = submit(client, fill_duplicata(client))
     text = page(client.get("/mes-demarches"))
     assert "Brouillons" in text and "Suivi de mes demandes" in text
@@ -241,6 +245,9 @@ def test_summary_modify_link_returns_to_the_summary(client, auth, create_user):
 def test_confirmation_email_reaches_the_mailbox(client, auth, create_user, mailbox, app):
     sign_in(client, auth, create_user)
     reference = submit(client, fill_duplicata(client))
+    receipt = client.get(f"/demandes/{reference}/recepisse.pdf")
+    assert receipt.mimetype == "application/pdf"
+    assert reference.encode() in receipt.data and "Récépissé de dépôt".encode("latin-1") in receipt.data
     deliver(app)
     [mail] = emails_to(mailbox, "camille@example.org")
     assert f"Votre demande {reference} a bien été déposée" in mail["Subject"]

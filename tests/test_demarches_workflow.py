@@ -119,7 +119,7 @@ def test_old_drafts_are_warned_then_deleted(client, auth, create_user, app, mail
     from portal.demarches.services import purge_drafts
 
     sign_in(client, auth, create_user)
-    old, recent = start(client, "cmi"), start(client, "cmi")
+    old, recent = start(client, "cmi"), start(client, "cmi_duplicata")
     now = utcnow()
     with app.app_context():
         database.session.execute(update(Dossier).where(Dossier.id == old)

@@ -48,6 +48,10 @@ class Dossier(Base):
         back_populates="dossier", cascade="all, delete-orphan", passive_deletes=True,
         order_by="DossierFile.id")
 
+    # Every UPDATE carries "WHERE version = <read>": two saves at the same instant cannot
+    # overwrite each other at the database level either (the loser merges again).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
     @property
     def is_draft(self) -> bool:
         return self.submitted_at is None

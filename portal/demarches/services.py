@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db
 from portal.db import utcnow
@@ -55,6 +56,15 @@ def start_draft(user, procedure: Procedure) -> Dossier:
     db.session.add(dossier)
     db.session.flush()
     return dossier
+
+
+def recent_untouched_draft(user, procedure: Procedure, seconds: int = 30) -> Dossier | None:
+    """A draft just started and not yet saved: a double click on "Commencer" reuses it."""
+    return db.session.scalar(
+        select(Dossier).where(Dossier.user_id == user.id, Dossier.procedure_id == procedure.id,
+                              Dossier.submitted_at.is_(None), Dossier.version == 1,
+                              Dossier.created_at >= utcnow() - timedelta(seconds=seconds))
+        .order_by(Dossier.id.desc()).limit(1))
 
 
 def user_dossier(user, dossier_id: int) -> Dossier | None:
@@ -110,8 +120,22 @@ def save_answers(dossier: Dossier, submitted: dict[str, Any], base: dict[str, An
 
     A field the person changed is applied unless it was also changed elsewhere to another
     value (a conflict, refused and reported); a field changed elsewhere only is kept as
-    stored. Two tabs never overwrite each other silently.
+    stored. Two tabs never overwrite each other silently: if another save committed between
+    our read and our write, the version check fails and the merge is done again.
     """
+    for _attempt in range(3):
+        try:
+            with db.session.begin_nested():
+                result = _merge(dossier, submitted, base, step_id)
+                db.session.flush()
+            return result
+        except StaleDataError:
+            db.session.refresh(dossier)
+    raise RuntimeError("draft kept changing during the save")
+
+
+def _merge(dossier: Dossier, submitted: dict[str, Any], base: dict[str, Any] | None,
+           step_id: str | None) -> SaveResult:
     result = SaveResult()
     stored = dict(dossier.answers or {})
     versions = dict(dossier.field_versions or {})
@@ -522,6 +546,7 @@ def receipt_pdf(dossier: Dossier, procedure: Procedure) -> bytes:
 
     cfg = current_app.config
     pdf = FPDF(format="A4")
+    pdf.set_compression(False)  # small, and its text stays searchable by simple tools
     pdf.set_title(_latin1(f"Récépissé {dossier.reference}"))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)

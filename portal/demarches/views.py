@@ -97,7 +97,8 @@ def start(procedure_id: str):
     procedure = _procedure_or_404(procedure_id)
     if procedure.kind != "procedure":
         abort(404)
-    dossier = services.start_draft(current_user, procedure)
+    dossier = services.recent_untouched_draft(current_user, procedure) or \
+        services.start_draft(current_user, procedure)
     return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
 
 
