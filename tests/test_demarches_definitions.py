@@ -49,6 +49,8 @@ def test_the_base_definition_is_valid():
     (lambda d: d.update(id="Pas Bon"), None, None, "identifiant invalide"),
     (lambda d: d.update(surprise=1), None, None, "clé(s) inconnue(s) : surprise"),
     (lambda d: d.pop("workflow"), None, None, "« workflow » est obligatoire"),
+    (lambda d: d.update(audience=["martiens"]), None, None, "« audience » est une liste"),
+    (lambda d: d.update(beneficiary="voisin"), None, None, "« beneficiary »"),
     (lambda d: d["steps"][0].pop("title"), "un", None, "titre d'étape manquant"),
     (lambda d: d["steps"][0].update(fields=[]), "un", None, "au moins un champ"),
     (lambda d: d["steps"].append(copy.deepcopy(d["steps"][0]) | {"fields": [

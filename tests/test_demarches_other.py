@@ -251,3 +251,12 @@ def test_confirmation_email_reaches_the_mailbox(client, auth, create_user, mailb
     deliver(app)
     [mail] = emails_to(mailbox, "camille@example.org")
     assert f"Votre demande {reference} a bien été déposée" in mail["Subject"]
+
+
+def test_an_organisation_account_cannot_start_a_citizen_procedure(client, auth, create_user, app):
+    sign_in(client, auth, create_user, role="organisation", organisation="OPCO")
+    assert "réservée aux particuliers" in page(client.get("/demarches/cmi"))
+    response = client.post("/demarches/cmi/commencer", data={"csrf_token": csrf_token(client, "/demarches/cmi")})
+    assert response.status_code == 303 and location(response).endswith("/demarches/cmi")
+    with app.app_context():
+        assert database.session.query(Dossier).count() == 0

@@ -26,6 +26,7 @@ PROFILE_FIELDS = {"civilite", "nom", "prenom", "date_naissance", "lieu_naissance
 COMPARISONS = {"equals", "not_equals", "one_of", "contains", "gt", "gte", "lt", "lte", "filled"}
 LOGICAL = {"all", "any", "not"}
 RELATIVE_DATE = re.compile(r"^today(?:\s*([+-])\s*(\d+)\s*([dmy]))?$")
+AUDIENCES = {"citizen", "organisation"}
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 FIELD_KEYS = {
@@ -157,6 +158,15 @@ class Procedure:
     def field_step(self, field_id: str) -> Step | None:
         return next((s for s in self.steps if any(f.id == field_id for f in s.fields)), None)
 
+    @property
+    def audience(self) -> list[str]:
+        return self.spec.get("audience") or ["citizen"]
+
+    def open_to(self, user) -> bool:
+        """Citizens and organisations file what their audience allows; staff may try anything."""
+        role = getattr(user, "role", "citizen")
+        return role in ("agent", "admin") or role in self.audience
+
     def matches(self, query: str) -> bool:
         from unicodedata import combining, normalize
 
@@ -203,6 +213,11 @@ def parse(data: Any, path: str) -> Procedure:
         raise DefinitionError(path, f"identifiant invalide « {data['id']} » (minuscules, chiffres, _)")
     if data.get("kind", "procedure") not in ("procedure", "questionnaire"):
         raise DefinitionError(path, "« kind » vaut « procedure » ou « questionnaire »")
+    audience = data.get("audience", ["citizen"])
+    if not isinstance(audience, list) or not audience or not set(audience) <= AUDIENCES:
+        raise DefinitionError(path, f"« audience » est une liste parmi {', '.join(sorted(AUDIENCES))}")
+    if data.get("beneficiary", "self") not in ("self",):
+        raise DefinitionError(path, "« beneficiary » vaut « self » (les relations viendront plus tard)")
     if not isinstance(data["steps"], list):
         raise DefinitionError(path, "« steps » doit être une liste d'étapes")
     steps: list[Step] = []

@@ -344,6 +344,12 @@ def status_label(dossier: Dossier) -> str:
     return procedure.workflow.statuses[procedure.workflow.initial].label
 
 
+def last_visible_change(dossier: Dossier) -> datetime | None:
+    """When the person last saw the status change (hidden statuses do not count)."""
+    history = visible_history(dossier)
+    return history[-1][0].created_at if history else dossier.submitted_at
+
+
 def visible_history(dossier: Dossier) -> list[tuple[DossierEvent, Status]]:
     procedure = get_procedure(dossier.procedure_id)
     statuses = procedure.workflow.statuses

@@ -49,7 +49,9 @@ def info(procedure_id: str):
     procedure = _procedure_or_404(procedure_id)
     if procedure.kind == "questionnaire":
         return _questionnaire(procedure)
-    return render_page("demarches/info.html", procedure=procedure, ctx=_base_context())
+    restricted = current_user.is_authenticated and not procedure.open_to(current_user)
+    return render_page("demarches/info.html", procedure=procedure, ctx=_base_context(),
+                       restricted=_audience_message(procedure) if restricted else "")
 
 
 @bp.post("/demarches/<procedure_id>")
@@ -97,6 +99,9 @@ def start(procedure_id: str):
     procedure = _procedure_or_404(procedure_id)
     if procedure.kind != "procedure":
         abort(404)
+    if not procedure.open_to(current_user):
+        flash(_audience_message(procedure), "warning")
+        return see_other("demarches.info", procedure_id=procedure.id)
     dossier = services.recent_untouched_draft(current_user, procedure) or \
         services.start_draft(current_user, procedure)
     return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
@@ -285,6 +290,7 @@ def mine():
                        drafts_page=drafts_page, requests_page=requests_page,
                        drafts_total=count(draft_q), sent_total=count(sent_q),
                        procedures=procedures(), status_label=services.status_label,
+                       last_change=services.last_visible_change,
                        purge_date=_purge_date)
 
 
@@ -356,6 +362,12 @@ def _request_or_404(reference: str) -> tuple[Dossier, Procedure]:
     if dossier is None or dossier.user_id != current_user.id or dossier.is_draft:
         abort(404)
     return dossier, get_procedure(dossier.procedure_id)
+
+
+def _audience_message(procedure: Procedure) -> str:
+    if procedure.audience == ["organisation"]:
+        return "Cette démarche est réservée aux comptes des organismes."
+    return "Cette démarche est réservée aux particuliers : elle ne peut pas être faite avec un compte d'organisme."
 
 
 def _base_context() -> dict[str, Any]:
