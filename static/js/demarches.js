@@ -107,13 +107,15 @@
     data.append("csrf_token", meta ? meta.content : "");
     fetch(saveUrl, { method: "POST", body: data, credentials: "same-origin",
                      headers: { "HX-Request": "true" } })
-      .then(function (response) { return response.text(); })
+      .then(function (response) {
+        if (response.status === 404) { forget(); }  // the draft no longer exists
+        return response.ok ? response.text() : "";
+      })
       .then(function (html) {
-        if (html.indexOf('data-save-state="saved"') !== -1 || html.indexOf('data-save-state="conflict"') !== -1) {
-          forget();
-          if (html.indexOf('data-save-state="saved"') !== -1) { window.location.reload(); }
-          else { status.innerHTML = html; }
-        }
+        if (html.indexOf('data-save-state="expired"') !== -1) { status.innerHTML = html; return; }
+        if (html) { forget(); }
+        if (html.indexOf('data-save-state="saved"') !== -1) { window.location.reload(); }
+        else if (html) { status.innerHTML = html; }
       })
       .catch(function () { /* still offline: kept for the next visit */ });
   }
