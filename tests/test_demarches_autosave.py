@@ -227,3 +227,24 @@ def test_a_save_racing_another_one_merges_again(client, auth, create_user, app):
         assert result.applied == ["nom"] and result.changed_elsewhere == ["prenom"]
     stored = answers(app, draft)
     assert stored["nom"] == "Durand" and stored["prenom"] == "Claire"
+
+
+def test_moving_between_steps_never_competes_with_a_save(client, auth, create_user, app):
+    """A page load racing a save (e.g. the beacon sent on leaving the previous page) is fine."""
+    from sqlalchemy import update
+
+    from portal.demarches import services
+
+    sign_in(client, auth, create_user)
+    draft = start(client, "cmi")
+    with app.app_context():
+        dossier = database.session.get(Dossier, draft)
+        with app.extensions["sqlalchemy_engine"].begin() as conn:
+            conn.execute(update(Dossier).where(Dossier.id == draft).values(
+                answers={**dossier.answers, "nom": "Durand"}, version=Dossier.version + 1))
+        services.mark_step(dossier, "residence")
+        services.touch(dossier)
+        database.session.commit()
+    with app.app_context():
+        stored = database.session.get(Dossier, draft)
+        assert stored.current_step == "residence" and stored.answers["nom"] == "Durand"

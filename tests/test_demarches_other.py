@@ -219,7 +219,7 @@ def test_upload_rejected_and_file_removed(client, auth, create_user, app):
     sign_in(client, auth, create_user)
     draft = start(client, "cmi")
     response = post_step(client, draft, "documents", {}, files={"photo": b"GIF89a not accepted"})
-    assert response.status_code == 422 and "PDF, JPEG ou PNG" in page(response)
+    assert response.status_code == 422 and "Le fichier doit être au format PDF, JPEG ou PNG." in page(response)
     post_step(client, draft, "documents", {}, files={"photo": PDF}, action="plus_tard")
     text = page(client.get(f"/brouillons/{draft}/etapes/documents"))
     assert "Fichier joint :" in text

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db
@@ -123,15 +124,37 @@ def save_answers(dossier: Dossier, submitted: dict[str, Any], base: dict[str, An
     stored. Two tabs never overwrite each other silently: if another save committed between
     our read and our write, the version check fails and the merge is done again.
     """
+    return _update(dossier, lambda: _merge(dossier, submitted, base, step_id))
+
+
+def _update(dossier: Dossier, change):
+    """Run ``change`` and write it; if another save won the race, reload and run it again."""
     for _attempt in range(3):
         try:
             with db.session.begin_nested():
-                result = _merge(dossier, submitted, base, step_id)
+                result = change()
                 db.session.flush()
             return result
         except StaleDataError:
             db.session.refresh(dossier)
     raise RuntimeError("draft kept changing during the save")
+
+
+def mark_step(dossier: Dossier, step_id: str) -> None:
+    """Remember where the person is, without competing with their saves (no version check)."""
+    db.session.execute(update(Dossier).where(Dossier.id == dossier.id).values(current_step=step_id),
+                       execution_options={"synchronize_session": False})
+    set_committed_value(dossier, "current_step", step_id)
+
+
+def touch(dossier: Dossier) -> None:
+    """The person came back to the draft: the purge clock starts again."""
+    now = utcnow()
+    db.session.execute(update(Dossier).where(Dossier.id == dossier.id)
+                       .values(updated_at=now, purge_warned_at=None),
+                       execution_options={"synchronize_session": False})
+    set_committed_value(dossier, "updated_at", now)
+    set_committed_value(dossier, "purge_warned_at", None)
 
 
 def _merge(dossier: Dossier, submitted: dict[str, Any], base: dict[str, Any] | None,
@@ -174,37 +197,52 @@ def _same(a: Any, b: Any) -> bool:
 
 def attach_file(dossier: Dossier, field_id: str, upload) -> DossierFile:
     """Store the upload (checked by content) and make it the answer of the field."""
-    from portal.files.services import store_upload
+    from portal.files.services import delete_stored, store_upload
 
     stored = store_upload(upload)  # raises UploadRejected with a French message
-    remove_file(dossier, field_id)
-    row = DossierFile(dossier=dossier, field_id=field_id, storage_key=stored.key,
-                      original_name=stored.original_name, content_type=stored.content_type,
-                      size=stored.size)
-    db.session.add(row)
-    db.session.flush()
-    answers = dict(dossier.answers)
-    answers[field_id] = {"file_id": row.id, "name": row.original_name}
-    versions = dict(dossier.field_versions or {})
-    dossier.version += 1
-    versions[field_id] = dossier.version
-    dossier.answers, dossier.field_versions = answers, versions
-    dossier.updated_at = utcnow()
+
+    def change():
+        replaced = _drop_rows(dossier, field_id)
+        row = DossierFile(dossier=dossier, field_id=field_id, storage_key=stored.key,
+                          original_name=stored.original_name, content_type=stored.content_type,
+                          size=stored.size)
+        db.session.add(row)
+        db.session.flush()
+        dossier.version += 1
+        dossier.answers = {**dossier.answers, field_id: {"file_id": row.id, "name": row.original_name}}
+        dossier.field_versions = {**(dossier.field_versions or {}), field_id: dossier.version}
+        dossier.updated_at = utcnow()
+        return row, replaced
+
+    row, replaced = _update(dossier, change)
+    for key in replaced:
+        delete_stored(key)
     return row
 
 
 def remove_file(dossier: Dossier, field_id: str) -> None:
     from portal.files.services import delete_stored
 
+    def change():
+        removed = _drop_rows(dossier, field_id)
+        if field_id in (dossier.answers or {}):
+            dossier.answers = {k: v for k, v in dossier.answers.items() if k != field_id}
+            dossier.version += 1
+            dossier.field_versions = {**(dossier.field_versions or {}), field_id: dossier.version}
+        return removed
+
+    for key in _update(dossier, change):
+        delete_stored(key)
+
+
+def _drop_rows(dossier: Dossier, field_id: str) -> list[str]:
+    """Delete the file rows of a field; returns their storage keys (removed once written)."""
+    keys = []
     for row in [f for f in dossier.files if f.field_id == field_id]:
-        delete_stored(row.storage_key)
+        keys.append(row.storage_key)
         dossier.files.remove(row)
         db.session.delete(row)
-    if field_id in (dossier.answers or {}):
-        answers = dict(dossier.answers)
-        answers.pop(field_id)
-        dossier.answers = answers
-        dossier.version += 1
+    return keys
 
 
 def delete_draft(dossier: Dossier) -> None:

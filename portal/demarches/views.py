@@ -127,8 +127,7 @@ def resume(dossier_id: int):
         else:
             flash("Vos réponses saisies avant l'expiration de votre session ont été enregistrées.", "success")
         return see_other("demarches.step", dossier_id=dossier.id, step_id=stash.step_id)
-    # Coming back keeps the draft: the purge clock starts again.
-    dossier.updated_at, dossier.purge_warned_at = utcnow(), None
+    services.touch(dossier)
     ctx = services.context_for(dossier, procedure)
     visible = engine.visible_steps(procedure, dossier.answers, ctx)
     step_id = dossier.current_step if any(s.id == dossier.current_step for s in visible) else visible[0].id
@@ -172,17 +171,19 @@ def step(dossier_id: int, step_id: str):
                   f"jusqu'au {_purge_date(dossier)}.", "success")
             return see_other("demarches.mine")
         if not conflicts:
-            errors.update(engine.validate_step(current, procedure, dossier.answers, services.settings(), ctx))
+            for key, message in engine.validate_step(current, procedure, dossier.answers,
+                                                     services.settings(), ctx).items():
+                errors.setdefault(key, message)  # an upload's own refusal says more
             if not errors:
                 if back_to_summary:
                     return see_other("demarches.summary", dossier_id=dossier.id)
                 following = _next_step(procedure, dossier, current, ctx)
                 if following is None:
                     return see_other("demarches.summary", dossier_id=dossier.id)
-                dossier.current_step = following.id
+                services.mark_step(dossier, following.id)
                 return see_other("demarches.step", dossier_id=dossier.id, step_id=following.id)
-    else:
-        dossier.current_step = current.id
+    elif dossier.current_step != current.id:
+        services.mark_step(dossier, current.id)
     answers = dict(dossier.answers)
     # Input stays on the page as typed, even refused in a conflict (the stored one is shown too).
     answers.update({k: v for k, v in typed.items() if k in conflicts})
