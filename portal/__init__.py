@@ -75,6 +75,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(wallet_bp)
 
+    from portal import demarches
+
+    demarches.init_app(app)
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

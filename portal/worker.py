@@ -50,6 +50,22 @@ def purge_expired_auth_rows():
     db.session.commit()
 
 
+@task
+def demarches_deadlines():
+    """Workflow deadlines (e.g. implicit refusal after four months of silence)."""
+    from portal.demarches.services import fire_deadlines
+
+    return fire_deadlines()
+
+
+@task
+def demarches_purge_drafts():
+    """Drafts untouched for months: a warning email, then deletion two weeks later."""
+    from portal.demarches.services import purge_drafts
+
+    return purge_drafts()
+
+
 def run_once() -> dict[str, object]:
     results: dict[str, object] = {}
     for fn in TASKS:

@@ -1,0 +1,543 @@
+"""Démarches pages: catalogue, information, one step per page, summary, submission, tracking."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from portal import db
+from portal.core.web import render_page, see_other
+from portal.db import utcnow
+from portal.demarches import engine, get_procedure, procedures, services
+from portal.demarches.definitions import Procedure, Step
+from portal.demarches.models import Dossier, DossierFile
+
+bp = Blueprint("demarches", __name__)
+
+
+# --- catalogue and information -------------------------------------------------------------
+
+
+@bp.get("/demarches")
+def catalogue():
+    query = request.args.get("q", "").strip()[:100]
+    found = [p for p in procedures().values() if not query or p.matches(query)]
+    found.sort(key=lambda p: (p.kind != "procedure", p.title))
+    return render_page("demarches/catalogue.html", block="results", target="catalogue-results",
+                       procedures=found, query=query)
+
+
+@bp.get("/demarches/<procedure_id>")
+def info(procedure_id: str):
+    procedure = _procedure_or_404(procedure_id)
+    if procedure.kind == "questionnaire":
+        return _questionnaire(procedure)
+    restricted = current_user.is_authenticated and not procedure.open_to(current_user)
+    return render_page("demarches/info.html", procedure=procedure, ctx=_base_context(),
+                       restricted=_audience_message(procedure) if restricted else "")
+
+
+@bp.post("/demarches/<procedure_id>")
+def questionnaire_answer(procedure_id: str):
+    procedure = _procedure_or_404(procedure_id)
+    if procedure.kind != "questionnaire":
+        abort(405)
+    return _questionnaire(procedure, request.form)
+
+
+@bp.post("/demarches/<procedure_id>/actualiser")
+def questionnaire_refresh(procedure_id: str):
+    """htmx: show or hide the questions whose condition changed, without moving the focus."""
+    procedure = _procedure_or_404(procedure_id)
+    step = procedure.steps[0]
+    answers = {f.id: engine.read_field(f, request.form) for f in step.fields if f.has_value}
+    ctx = _base_context()
+    return _visibility_fragment(procedure, step, answers, ctx, request.form, announce_only=True)
+
+
+def _questionnaire(procedure: Procedure, form=None) -> Response:
+    questions, result_step = procedure.steps[0], procedure.steps[-1]
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    ctx = _base_context()
+    if form is not None:
+        answers = {f.id: engine.read_field(f, form) for f in questions.fields if f.has_value}
+        errors = engine.validate_step(questions, procedure, answers, services.settings(), ctx)
+    done = form is not None and not errors
+    results = []
+    if done:
+        results = [engine.computed_text(f, answers, procedure, ctx)
+                   for f in engine.visible_fields(result_step, procedure, answers, ctx)]
+    return render_page("demarches/questionnaire.html", procedure=procedure, step=questions,
+                       answers=answers, errors=errors, results=[r for r in results if r], ctx=ctx,
+                       shown=_shown(procedure, questions, answers, ctx),
+                       page_has_errors=bool(errors), status=422 if errors else 200,
+                       cmi=get_procedure("cmi"))
+
+
+@bp.post("/demarches/<procedure_id>/commencer")
+@login_required
+def start(procedure_id: str):
+    """One click creates the draft and opens its first step."""
+    procedure = _procedure_or_404(procedure_id)
+    if procedure.kind != "procedure":
+        abort(404)
+    if not procedure.open_to(current_user):
+        flash(_audience_message(procedure), "warning")
+        return see_other("demarches.info", procedure_id=procedure.id)
+    dossier = services.recent_untouched_draft(current_user, procedure) or \
+        services.start_draft(current_user, procedure)
+    return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
+
+
+# --- filling in ----------------------------------------------------------------------------
+
+
+@bp.get("/brouillons/<int:dossier_id>")
+@login_required
+def resume(dossier_id: int):
+    """Back to the last step; answers kept while the session had expired are applied here."""
+    dossier, procedure = _draft_or_404(dossier_id)
+    if not dossier.is_draft:
+        return see_other("demarches.request_page", reference=dossier.reference)
+    stash = services.apply_stash(dossier, request.args.get("reprise"))
+    if stash is not None:
+        data = dict(stash.data)
+        base = data.pop("_base", None)
+        result = services.save_answers(dossier, data, base, stash.step_id)
+        if result.conflicts:
+            flash(_conflict_text(procedure, result.conflicts, data), "warning")
+        else:
+            flash("Vos réponses saisies avant l'expiration de votre session ont été enregistrées.", "success")
+        return see_other("demarches.step", dossier_id=dossier.id, step_id=stash.step_id)
+    services.touch(dossier)
+    ctx = services.context_for(dossier, procedure)
+    visible = engine.visible_steps(procedure, dossier.answers, ctx)
+    step_id = dossier.current_step if any(s.id == dossier.current_step for s in visible) else visible[0].id
+    return see_other("demarches.step", dossier_id=dossier.id, step_id=step_id)
+
+
+@bp.route("/brouillons/<int:dossier_id>/etapes/<step_id>", methods=["GET", "POST"])
+def step(dossier_id: int, step_id: str):
+    if not current_user.is_authenticated:
+        if request.method == "POST":
+            return _stash_and_relogin(dossier_id, step_id)
+        return current_app.login_manager.unauthorized()
+    dossier, procedure = _draft_or_404(dossier_id)
+    if not dossier.is_draft:
+        return see_other("demarches.request_page", reference=dossier.reference)
+    current = procedure.step(step_id) or abort(404)
+    ctx = services.context_for(dossier, procedure)
+    errors: dict[str, str] = {}
+    conflicts: dict[str, Any] = {}
+    typed: dict[str, Any] = {}
+    back_to_summary = request.values.get("retour") == "recapitulatif"
+    if request.method == "POST":
+        action = request.form.get("action", "continuer")
+        typed = _posted(current, request.form)
+        base = _base_from(request.form)
+        result = services.save_answers(dossier, typed, base, current.id)
+        conflicts = result.conflicts
+        errors.update(_uploads(dossier, procedure, current, ctx))
+        if action.startswith("supprimer_fichier:"):
+            services.remove_file(dossier, action.split(":", 1)[1])
+        if action.startswith(("ajouter:", "retirer:")):
+            _group_action(dossier, current, action)
+        ctx = services.context_for(dossier, procedure)
+        if action.startswith(("ajouter:", "retirer:", "supprimer_fichier:")) and not conflicts:
+            anchor = "champ-" + action.split(":")[1]
+            return redirect(url_for("demarches.step", dossier_id=dossier.id, step_id=current.id,
+                                    retour="recapitulatif" if back_to_summary else None) + "#" + anchor,
+                            code=303)
+        if action == "plus_tard" and not conflicts:
+            flash(f"Votre brouillon est enregistré. Vous pourrez le reprendre depuis « Mes démarches » "
+                  f"jusqu'au {_purge_date(dossier)}.", "success")
+            return see_other("demarches.mine")
+        if not conflicts:
+            for key, message in engine.validate_step(current, procedure, dossier.answers,
+                                                     services.settings(), ctx).items():
+                errors.setdefault(key, message)  # an upload's own refusal says more
+            if not errors:
+                if back_to_summary:
+                    return see_other("demarches.summary", dossier_id=dossier.id)
+                following = _next_step(procedure, dossier, current, ctx)
+                if following is None:
+                    return see_other("demarches.summary", dossier_id=dossier.id)
+                services.mark_step(dossier, following.id)
+                return see_other("demarches.step", dossier_id=dossier.id, step_id=following.id)
+    elif dossier.current_step != current.id:
+        services.mark_step(dossier, current.id)
+    answers = dict(dossier.answers)
+    # Input stays on the page as typed, even refused in a conflict (the stored one is shown too).
+    answers.update({k: v for k, v in typed.items() if k in conflicts})
+    base = {f.id: dossier.answers.get(f.id) for f in current.fields if f.has_value and f.type != "file"}
+    base.update(conflicts)
+    status = 200 if not (errors or conflicts) else (409 if conflicts else 422)
+    return render_page("demarches/step.html", status=status,
+                       **_step_context(dossier, procedure, current, ctx, answers, errors, base,
+                                       conflicts, back_to_summary))
+
+
+@bp.post("/brouillons/<int:dossier_id>/enregistrer")
+def autosave(dossier_id: int):
+    """htmx (and sendBeacon) autosave of one step's answers: a status fragment with OOB swaps."""
+    step_id = request.form.get("_step", "")
+    if not current_user.is_authenticated:
+        return _stash_and_relogin(dossier_id, step_id, fragment=True)
+    dossier, procedure = _draft_or_404(dossier_id)
+    current = procedure.step(step_id) or abort(404)
+    if not dossier.is_draft:
+        return render_template("demarches/_save_status.html", state="submitted", dossier=dossier)
+    typed = _posted(current, request.form)
+    base = _base_from(request.form)
+    result = services.save_answers(dossier, typed, base, current.id)
+    ctx = services.context_for(dossier, procedure)
+    new_base = dict(base or {})
+    for name in result.applied:
+        new_base[name] = typed[name]
+    for name, stored in result.conflicts.items():
+        new_base[name] = stored  # "keep mine" then wins on the next save
+    answers = dict(dossier.answers)
+    answers.update({k: typed[k] for k in result.conflicts})
+    response = _visibility_fragment(procedure, current, answers, ctx, request.form, dossier=dossier)
+    status_html = render_template(
+        "demarches/_save_status.html", state="conflict" if result.conflicts else "saved",
+        saved_at=utcnow(), dossier=dossier, procedure=procedure, step=current,
+        conflicts=[(procedure.all_fields()[k], engine.display_value(procedure.all_fields()[k], v),
+                    engine.display_value(procedure.all_fields()[k], typed[k]))
+                   for k, v in result.conflicts.items()],
+        elsewhere=[procedure.all_fields()[k].label for k in result.changed_elsewhere],
+        announce=response.headers.get("X-Announce", ""),
+        base_json=json.dumps(new_base, ensure_ascii=False), version=dossier.version)
+    response.set_data(status_html + response.get_data(as_text=True))
+    return response
+
+
+@bp.get("/brouillons/<int:dossier_id>/recapitulatif")
+@login_required
+def summary(dossier_id: int):
+    dossier, procedure = _draft_or_404(dossier_id)
+    if not dossier.is_draft:
+        return see_other("demarches.request_page", reference=dossier.reference)
+    return _render_summary(dossier, procedure)
+
+
+@bp.post("/brouillons/<int:dossier_id>/deposer")
+@login_required
+def submit(dossier_id: int):
+    """Final check, then one request only: a resent form lands on the same confirmation."""
+    dossier, procedure = _draft_or_404(dossier_id)
+    if not dossier.is_draft:
+        return see_other("demarches.confirmation", reference=dossier.reference)
+    if request.form.get("version") != str(dossier.version):
+        return _render_summary(dossier, procedure, stale=True, status=409)
+    ctx = services.context_for(dossier, procedure)
+    problems = engine.validate_all(procedure, dossier.answers, services.settings(), ctx)
+    if problems:
+        return _render_summary(dossier, procedure, problems=problems, status=422)
+    if not services.submit(dossier, procedure, ctx):
+        return see_other("demarches.confirmation", reference=dossier.reference)
+    return see_other("demarches.confirmation", reference=dossier.reference)
+
+
+@bp.route("/brouillons/<int:dossier_id>/supprimer", methods=["GET", "POST"])
+@login_required
+def delete(dossier_id: int):
+    dossier, procedure = _draft_or_404(dossier_id)
+    if not dossier.is_draft:
+        abort(404)
+    if request.method == "POST":
+        services.delete_draft(dossier)
+        flash(f"Le brouillon « {procedure.title} » a été supprimé.", "success")
+        return see_other("demarches.mine")
+    return render_page("demarches/delete.html", dossier=dossier, procedure=procedure)
+
+
+# --- Mes démarches and tracking ------------------------------------------------------------
+
+
+@bp.get("/mes-demarches")
+@login_required
+def mine():
+    size = int(current_app.config["DEMARCHES_PAGE_SIZE"])
+    drafts_page = max(1, request.args.get("brouillons", 1, type=int))
+    requests_page = max(1, request.args.get("demandes", 1, type=int))
+    base = select(Dossier).where(Dossier.user_id == current_user.id)
+    draft_q = base.where(Dossier.submitted_at.is_(None))
+    sent_q = base.where(Dossier.submitted_at.is_not(None))
+    count = lambda q: db.session.scalar(select(func.count()).select_from(q.subquery()))  # noqa: E731
+    drafts = db.session.scalars(draft_q.order_by(Dossier.updated_at.desc(), Dossier.id.desc())
+                                .limit(size).offset((drafts_page - 1) * size)).all()
+    sent = db.session.scalars(sent_q.order_by(Dossier.status_changed_at.desc(), Dossier.id.desc())
+                              .limit(size).offset((requests_page - 1) * size)).all()
+    return render_page("demarches/mine.html", drafts=drafts, sent=sent, size=size,
+                       drafts_page=drafts_page, requests_page=requests_page,
+                       drafts_total=count(draft_q), sent_total=count(sent_q),
+                       procedures=procedures(), status_label=services.status_label,
+                       last_change=services.last_visible_change,
+                       purge_date=_purge_date)
+
+
+@bp.get("/demandes/<reference>")
+@login_required
+def request_page(reference: str):
+    dossier, procedure = _request_or_404(reference)
+    ctx = services.context_for(dossier, procedure)
+    status = services.status_of(dossier)
+    return render_page("demarches/request.html", dossier=dossier, procedure=procedure,
+                       status_label=services.status_label(dossier), history=services.visible_history(dossier),
+                       rows=services.summary(procedure, dossier, ctx), deadlines=services.deadlines(dossier, procedure),
+                       message=services.status_message(dossier, status) if status and status.visible else "",
+                       data_lines=services.data_lines(status, dossier.status_data or {}) if status else [])
+
+
+@bp.get("/demandes/<reference>/confirmation")
+@login_required
+def confirmation(reference: str):
+    dossier, procedure = _request_or_404(reference)
+    return render_page("demarches/confirmation.html", dossier=dossier, procedure=procedure,
+                       deadlines=services.deadlines(dossier, procedure), user=current_user)
+
+
+@bp.get("/demandes/<reference>/recepisse.pdf")
+@login_required
+def receipt(reference: str):
+    dossier, procedure = _request_or_404(reference)
+    response = make_response(services.receipt_pdf(dossier, procedure))
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="recepisse-{dossier.reference}.pdf"'
+    return response
+
+
+@bp.get("/dossiers/<int:dossier_id>/fichiers/<int:file_id>")
+@login_required
+def download(dossier_id: int, file_id: int):
+    from io import BytesIO
+
+    from portal.files.services import load_bytes
+
+    dossier = services.user_dossier(current_user, dossier_id) or abort(404)
+    row = db.session.get(DossierFile, file_id)
+    if row is None or row.dossier_id != dossier.id:
+        abort(404)
+    return send_file(BytesIO(load_bytes(row.storage_key)), mimetype=row.content_type,
+                     as_attachment=True, download_name=row.original_name)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _procedure_or_404(procedure_id: str) -> Procedure:
+    procedure = get_procedure(procedure_id)
+    if procedure is None:
+        abort(404)
+    return procedure
+
+
+def _draft_or_404(dossier_id: int) -> tuple[Dossier, Procedure]:
+    dossier = services.user_dossier(current_user, dossier_id)
+    if dossier is None:
+        abort(404)
+    return dossier, get_procedure(dossier.procedure_id)
+
+
+def _request_or_404(reference: str) -> tuple[Dossier, Procedure]:
+    dossier = services.find_by_reference(reference)
+    if dossier is None or dossier.user_id != current_user.id or dossier.is_draft:
+        abort(404)
+    return dossier, get_procedure(dossier.procedure_id)
+
+
+def _audience_message(procedure: Procedure) -> str:
+    if procedure.audience == ["organisation"]:
+        return "Cette démarche est réservée aux comptes des organismes."
+    return "Cette démarche est réservée aux particuliers : elle ne peut pas être faite avec un compte d'organisme."
+
+
+def _base_context() -> dict[str, Any]:
+    cfg = current_app.config
+    return {"departement_name": cfg["DEMARCHES_DEPARTEMENT_NAME"], "departement": cfg["DEMARCHES_DEPARTEMENT"]}
+
+
+def _posted(step: Step, form) -> dict[str, Any]:
+    return {f.id: engine.read_field(f, form) for f in step.fields
+            if f.has_value and f.type != "file" and engine.form_has_field(f, form)}
+
+
+def _base_from(form) -> dict[str, Any] | None:
+    try:
+        base = json.loads(form.get("_base", ""))
+    except ValueError:
+        return None
+    return base if isinstance(base, dict) else None
+
+
+def _uploads(dossier: Dossier, procedure: Procedure, step: Step, ctx: dict) -> dict[str, str]:
+    from portal.files.services import UploadRejected
+
+    errors = {}
+    for f in engine.visible_fields(step, procedure, dossier.answers, ctx):
+        upload = request.files.get(f.id) if f.type == "file" else None
+        if upload is not None and upload.filename:
+            try:
+                services.attach_file(dossier, f.id, upload)
+            except UploadRejected as exc:
+                errors[f.id] = str(exc)
+    return errors
+
+
+def _group_action(dossier: Dossier, step: Step, action: str) -> None:
+    parts = action.split(":")
+    group = next((f for f in step.fields if f.id == parts[1] and f.type == "group"), None)
+    if group is None:
+        return
+    items = list(dossier.answers.get(group.id) or [])
+    if parts[0] == "ajouter" and len(items) < int(group.get("max_items") or 20):
+        items.append({c.id: "" for c in group.children})
+    elif parts[0] == "retirer" and len(parts) == 3 and parts[2].isdigit() and int(parts[2]) < len(items):
+        items.pop(int(parts[2]))
+    services.save_answers(dossier, {group.id: items}, None, step.id)
+
+
+def _next_step(procedure: Procedure, dossier: Dossier, current: Step, ctx: dict) -> Step | None:
+    visible = engine.visible_steps(procedure, dossier.answers, ctx)
+    ids = [s.id for s in visible]
+    if current.id in ids:
+        index = ids.index(current.id)
+        return visible[index + 1] if index + 1 < len(visible) else None
+    later = procedure.steps[procedure.steps.index(current) + 1:]
+    return next((s for s in later if s.id in ids), None)
+
+
+def _shown(procedure: Procedure, step: Step, answers: dict, ctx: dict) -> list[str]:
+    return [f.id for f in engine.visible_fields(step, procedure, answers, ctx)]
+
+
+def _step_context(dossier, procedure, current, ctx, answers, errors, base, conflicts, back_to_summary):
+    visible = engine.visible_steps(procedure, answers, ctx)
+    ids = [s.id for s in visible]
+    index = ids.index(current.id) if current.id in ids else 0
+    following = visible[index + 1] if index + 1 < len(visible) else None
+    previous = visible[index - 1] if index > 0 else None
+    fields = procedure.all_fields()
+    conflict_items = [(fields[k], engine.display_value(fields[k], v)) for k, v in conflicts.items()]
+    return dict(dossier=dossier, procedure=procedure, step=current, steps=visible, index=index,
+                following=following, previous=previous, answers=answers, errors=errors,
+                conflict_items=conflict_items, ctx=ctx, back_to_summary=back_to_summary,
+                shown=_shown(procedure, current, answers, ctx),
+                base_json=json.dumps(base, ensure_ascii=False),
+                page_has_errors=bool(errors or conflicts), purge_date=_purge_date(dossier))
+
+
+def _visibility_fragment(procedure, step, answers, ctx, form, dossier=None, announce_only=False) -> Response:
+    """OOB swaps for the fields whose visibility changed, the computed texts and the step list."""
+    before = set(filter(None, form.get("_shown", "").split(",")))
+    visible = engine.visible_fields(step, procedure, answers, ctx)
+    now_shown = {f.id for f in visible}
+    changed = [f for f in step.fields if (f.id in now_shown) != (f.id in before)]
+    computed = [f for f in visible if f.type == "computed" and f not in changed]
+    appeared = [f for f in changed if f.id in now_shown and f.label]
+    gone = [f for f in changed if f.id not in now_shown and f.label]
+    announce = " ".join(
+        [f"Nouvelle question affichée : « {_fill(f.label, ctx)} »." for f in appeared]
+        + [f"Question retirée : « {_fill(f.label, ctx)} »." for f in gone])
+    html = render_template("demarches/_oob.html", procedure=procedure, step=step, answers=answers,
+                           changed=changed, computed=computed, shown=now_shown, ctx=ctx, errors={},
+                           dossier=dossier, steps=engine.visible_steps(procedure, answers, ctx)
+                           if dossier else None, announce=announce if announce_only else "")
+    response = make_response(html)
+    response.headers["X-Announce"] = announce
+    return response
+
+
+def _fill(text: str, ctx: dict) -> str:
+    for key, value in ctx.items():
+        if isinstance(value, str):
+            text = text.replace("{" + key + "}", value)
+    return text
+
+
+def _conflict_text(procedure: Procedure, conflicts: dict, typed: dict) -> str:
+    fields = procedure.all_fields()
+    parts = [f"« {fields[k].label} » (enregistré ailleurs : {engine.display_value(fields[k], v) or 'vide'} ; "
+             f"votre saisie : {engine.display_value(fields[k], typed.get(k)) or 'vide'})"
+             for k, v in conflicts.items()]
+    return ("Certaines réponses ont été modifiées dans un autre onglet ou sur un autre appareil : "
+            + ", ".join(parts) + ". Vérifiez-les avant de continuer.")
+
+
+def _stash_and_relogin(dossier_id: int, step_id: str, fragment: bool = False) -> Response:
+    """The session expired while typing: keep the answers, ask to log in, apply them after."""
+    dossier = db.session.get(Dossier, dossier_id)
+    procedure = get_procedure(dossier.procedure_id) if dossier else None
+    previous_user = session.get("_user_id")
+    current = procedure.step(step_id) if procedure else None
+    if dossier is None or current is None or str(dossier.user_id) != str(previous_user) or not dossier.is_draft:
+        abort(404)
+    data = _posted(current, request.form)
+    data["_base"] = _base_from(request.form)
+    token = services.stash_answers(dossier.id, current.id, data)
+    next_url = url_for("demarches.resume", dossier_id=dossier.id, reprise=token)
+    login_url = url_for("accounts.login", next=next_url)
+    if fragment:
+        return make_response(render_template("demarches/_save_status.html", state="expired",
+                                             login_url=login_url))
+    flash("Votre session a expiré. Vos réponses sont conservées : reconnectez-vous pour continuer.", "warning")
+    return redirect(login_url, code=303)
+
+
+def _purge_date(dossier: Dossier) -> str:
+    months = int(current_app.config["DEMARCHES_DRAFT_MONTHS"])
+    return services.french_date(services._after(dossier.updated_at, {"months": months}))
+
+
+def _render_summary(dossier, procedure, problems=None, stale=False, status=200):
+    ctx = services.context_for(dossier, procedure)
+    if problems is None and status == 200:
+        problems = engine.validate_all(procedure, dossier.answers, services.settings(), ctx)
+        show_errors = False
+    else:
+        show_errors = bool(problems)
+    return render_page("demarches/summary.html", status=status, dossier=dossier, procedure=procedure,
+                       rows=services.summary(procedure, dossier, ctx), problems=problems or {},
+                       show_errors=show_errors, stale=stale, page_has_errors=show_errors or stale,
+                       ctx=ctx)
+
+
+@bp.app_template_filter("demarche_text")
+def demarche_text(text: str) -> str:
+    cfg = current_app.config
+    return _fill(str(text or ""), {"departement_name": cfg["DEMARCHES_DEPARTEMENT_NAME"],
+                                   "departement": cfg["DEMARCHES_DEPARTEMENT"]})
+
+
+@bp.app_template_global("computed")
+def computed(field, answers, procedure, ctx) -> str:
+    return engine.computed_text(field, answers, procedure, ctx)
+
+
+@bp.app_template_global("paris_time")
+def paris_time(value) -> str:
+    return value.astimezone(services.PARIS).strftime("%H h %M")
+
+
+@bp.app_template_global("french_date")
+def french_date(value) -> str:
+    return services.french_date(value)

@@ -1,0 +1,123 @@
+// Démarches: autosave on top of htmx. The step form works without this file (its buttons save).
+// - each change is posted by htmx (hx-trigger on the form, in order with hx-sync="queue all");
+// - unsaved answers are kept in localStorage until the server confirms them;
+// - a failed save is announced and retried; pending saves are sent when the page is hidden.
+(function () {
+  "use strict";
+  // One click is enough on the submit buttons of the summary.
+  document.querySelectorAll("[data-once]").forEach(function (button) {
+    button.form.addEventListener("submit", function () { button.disabled = true; });
+  });
+  var form = document.getElementById("step-form");
+  if (!form) { return; }
+  var saveUrl = form.getAttribute("hx-post");
+  var key = "guichet-brouillon-" + form.getAttribute("data-draft") + "-" +
+    form.querySelector('input[name="_step"]').value;
+  var status = document.getElementById("save-status");
+  var edits = 0;       // changes typed since the page was loaded
+  var confirmed = 0;   // changes the server has confirmed
+  var inFlight = 0;
+  var retryDelay = 5000;
+  var retryTimer = null;
+
+  function announce(text) {
+    if (status) { status.textContent = text; }
+  }
+
+  function entries() {
+    var data = new FormData(form);
+    form.querySelectorAll('input[type="file"]').forEach(function (input) { data.delete(input.name); });
+    return data;
+  }
+
+  function remember() {
+    var pairs = [];
+    entries().forEach(function (value, name) {
+      if (name !== "csrf_token") { pairs.push([name, value]); }
+    });
+    try { window.localStorage.setItem(key, JSON.stringify(pairs)); } catch (e) { /* private mode */ }
+  }
+
+  function forget() {
+    try { window.localStorage.removeItem(key); } catch (e) { /* ignore */ }
+  }
+
+  function onEdit() {
+    edits += 1;
+    remember();
+  }
+  form.addEventListener("input", onEdit);
+  form.addEventListener("change", onEdit);
+
+  // Autosave sends answers only: documents are sent by the step's buttons.
+  form.addEventListener("htmx:configRequest", function (event) {
+    form.querySelectorAll('input[type="file"]').forEach(function (input) {
+      delete event.detail.parameters[input.name];
+    });
+  });
+  form.addEventListener("htmx:beforeRequest", function () { inFlight = edits; });
+  form.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful) { return; }
+    var state = status && status.querySelector("[data-save-state]");
+    if (state && state.getAttribute("data-save-state") === "saved") {
+      confirmed = Math.max(confirmed, inFlight);
+      retryDelay = 5000;
+      if (confirmed >= edits) { forget(); }
+    }
+  });
+
+  function retry() {
+    announce("Échec de l'enregistrement du brouillon : la connexion semble interrompue. " +
+      "Vos réponses sont gardées sur cet appareil ; nouvelle tentative dans " +
+      Math.round(retryDelay / 1000) + " secondes.");
+    window.clearTimeout(retryTimer);
+    retryTimer = window.setTimeout(function () { htmx.trigger(form, "autosave:flush"); }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 60000);
+  }
+  form.addEventListener("htmx:sendError", retry);
+  form.addEventListener("htmx:responseError", retry);
+  window.addEventListener("online", function () { if (edits > confirmed) { htmx.trigger(form, "autosave:flush"); } });
+
+  // "Garder ma saisie" after a conflict: the server already moved the base, save again.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-autosave-keep]")) { htmx.trigger(form, "autosave:flush"); }
+  });
+
+  // The page is hidden or closed: send what is not confirmed yet.
+  function flush() {
+    if (edits > confirmed && navigator.sendBeacon) {
+      navigator.sendBeacon(saveUrl, entries());
+    }
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { flush(); }
+  });
+  window.addEventListener("pagehide", flush);
+  // A real submit saves the step itself: nothing left to keep.
+  form.addEventListener("submit", function () { forget(); edits = confirmed; });
+
+  // Answers left unsaved by a previous visit (network cut, tab closed, session expired):
+  // post them with the base they were typed on, so the server merges field by field.
+  var pending = null;
+  try { pending = JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { pending = null; }
+  if (pending && pending.length) {
+    var data = new FormData();
+    pending.forEach(function (pair) { data.append(pair[0], pair[1]); });
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    data.append("csrf_token", meta ? meta.content : "");
+    fetch(saveUrl, { method: "POST", body: data, credentials: "same-origin",
+                     headers: { "HX-Request": "true" } })
+      .then(function (response) {
+        if (response.status === 404) { forget(); }  // the draft no longer exists
+        return response.ok ? response.text() : "";
+      })
+      .then(function (html) {
+        if (html.indexOf('data-save-state="expired"') !== -1) { status.innerHTML = html; return; }
+        if (html) { forget(); }
+        if (html.indexOf('data-save-state="saved"') !== -1) { window.location.reload(); }
+        else if (html) { status.innerHTML = html; }
+      })
+      .catch(function () { /* still offline: kept for the next visit */ });
+  }
+
+})();

@@ -1,0 +1,172 @@
+"""Workflow as data: agent transitions from the command, history with who and when,
+notifications, deadlines fired by the worker, and the purge of old drafts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from portal import db as database
+from portal.db import utcnow
+from portal.demarches.models import Dossier, DossierEvent
+from tests.conftest import body, deliver, emails_to, page
+from tests.demarches_support import sign_in, start
+from tests.test_demarches_other import fill_duplicata, submit
+
+
+def cmi_request(app, client, auth, create_user, filiere="mdph") -> str:
+    """A submitted CMI request, made directly (the full filling is tested elsewhere)."""
+    from portal.demarches import get_procedure, services
+
+    user = sign_in(client, auth, create_user)
+    with app.test_request_context():
+        procedure = get_procedure("cmi")
+        dossier = services.start_draft(user, procedure)
+        dossier.answers = {**dossier.answers, "filiere": filiere, "mentions": ["stationnement"]}
+        assert services.submit(dossier, procedure, services.context_for(dossier, procedure))
+        database.session.commit()
+        return dossier.reference
+
+
+def set_status(app, *args):
+    return app.test_cli_runner().invoke(args=["demarches", "set-status", *args])
+
+
+def test_agent_transitions_are_recorded_and_notified(client, auth, create_user, app, mailbox):
+    reference = cmi_request(app, client, auth, create_user)
+    create_user(email="agent@example.org", role="agent")
+    result = set_status(app, reference, "en_instruction", "--by", "agent@example.org", "--note", "Dossier complet.")
+    assert result.exit_code == 0, result.output
+    result = set_status(app, reference, "expediee", "--by", "agent@example.org")
+    assert result.exit_code != 0 and "non prévu" in result.output
+    result = set_status(app, reference, "accordee", "--by", "agent@example.org", "--data", "duree=25",
+                        "--data", "mentions_accordees=stationnement")
+    assert result.exit_code != 0 and "permanente" in result.output
+    result = set_status(app, reference, "accordee", "--by", "camille@example.org")
+    assert result.exit_code != 0 and "Aucun agent" in result.output
+    result = set_status(app, reference, "controle", "--by", "agent@example.org")
+    assert result.exit_code == 0
+    result = set_status(app, reference, "accordee", "--by", "agent@example.org", "--data", "duree=permanente",
+                        "--data", "mentions_accordees=stationnement,invalidite")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        events = database.session.scalars(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
+                                          .order_by(DossierEvent.id)).all()
+        assert [e.status for e in events] == ["deposee", "en_instruction", "controle", "accordee"]
+        assert events[1].by_label == "agent@example.org" and events[1].note == "Dossier complet."
+        assert dossier.deadline_at is None and dossier.decided_at is not None
+    tracking = page(client.get(f"/demandes/{reference}"))
+    assert "Statut actuel : Accordée" in tracking and "Contrôle interne" not in tracking
+    assert "Recours possible jusqu'au" in tracking and "Mentions accordées" in tracking
+    assert "Stationnement, Invalidité" in tracking and "Durée" in tracking
+    assert "Dossier complet." in tracking
+    deliver(app)
+    subjects = [m["Subject"] for m in emails_to(mailbox, "camille@example.org")]
+    assert any("En cours d'instruction" in s for s in subjects)
+    assert any(": Accordée" in s for s in subjects)
+    assert not any("Contrôle interne" in s for s in subjects)  # hidden status: no email
+
+
+def test_refusal_gives_the_reasons_and_the_appeal_route_by_branch(client, auth, create_user, app, mailbox):
+    reference = cmi_request(app, client, auth, create_user, filiere="mdph")
+    create_user(email="agent@example.org", role="agent")
+    result = set_status(app, reference, "refusee", "--by", "agent@example.org",
+                        "--data", "motifs=Taux d'incapacité insuffisant.")
+    assert result.exit_code == 0, result.output
+    deliver(app)
+    [mail] = [m for m in emails_to(mailbox, "camille@example.org") if "Refusée" in m["Subject"]]
+    text = body(mail)
+    assert "Taux d'incapacité insuffisant." in text
+    assert "CDAPH" in text and "deux mois" in text and "Recours possible jusqu'au" in text
+
+
+def test_implicit_refusal_after_four_months_of_silence(client, auth, create_user, app, mailbox):
+    from portal.demarches.services import fire_deadlines
+
+    reference = cmi_request(app, client, auth, create_user, filiere="apa_beneficiaire")
+    tracking = page(client.get(f"/demandes/{reference}"))
+    assert "Décision attendue au plus tard le" in tracking
+    with app.app_context():
+        assert fire_deadlines() == 0  # not yet
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        submitted = dossier.submitted_at
+        assert submitted + timedelta(days=118) < dossier.deadline_at < submitted + timedelta(days=124)
+        assert fire_deadlines(now=submitted + timedelta(days=125)) == 1
+        assert fire_deadlines(now=submitted + timedelta(days=126)) == 0  # idempotent
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        assert dossier.status == "refus_implicite" and dossier.deadline_at is None
+        event = dossier.events[-1]
+        assert event.by_label.startswith("Système")
+    deliver(app)
+    [mail] = [m for m in emails_to(mailbox, "camille@example.org") if "sans réponse" in m["Subject"]]
+    assert "Président du Conseil départemental" in body(mail)
+    assert "Refusée (sans réponse dans le délai de 4 mois)" in page(client.get(f"/demandes/{reference}"))
+
+
+def test_the_worker_runs_the_demarches_tasks(client, auth, create_user, app):
+    from portal.worker import run_once
+
+    cmi_request(app, client, auth, create_user)
+    with app.app_context():
+        results = run_once()
+    assert results["demarches_deadlines"] == 0
+    assert results["demarches_purge_drafts"] == {"warned": 0, "deleted": 0}
+
+
+def test_old_drafts_are_warned_then_deleted(client, auth, create_user, app, mailbox):
+    from portal.demarches.services import purge_drafts
+
+    sign_in(client, auth, create_user)
+    old, recent = start(client, "cmi"), start(client, "cmi_duplicata")
+    now = utcnow()
+    with app.app_context():
+        database.session.execute(update(Dossier).where(Dossier.id == old)
+                                 .values(updated_at=now - timedelta(days=175)))
+        database.session.commit()
+        assert purge_drafts(now=now) == {"warned": 1, "deleted": 0}
+        assert purge_drafts(now=now) == {"warned": 0, "deleted": 0}  # one warning only
+        assert purge_drafts(now=now + timedelta(days=15)) == {"warned": 0, "deleted": 1}
+        assert database.session.get(Dossier, old) is None
+        assert database.session.get(Dossier, recent) is not None
+    deliver(app)
+    [mail] = emails_to(mailbox, "camille@example.org")
+    assert "Votre brouillon va être supprimé" in mail["Subject"] and "supprimé le" in body(mail)
+
+
+def test_saving_a_warned_draft_keeps_it(client, auth, create_user, app):
+    from portal.demarches.services import purge_drafts
+    from tests.demarches_support import post_step
+
+    sign_in(client, auth, create_user)
+    draft = start(client, "cmi")
+    now = utcnow()
+    with app.app_context():
+        database.session.execute(update(Dossier).where(Dossier.id == draft)
+                                 .values(updated_at=now - timedelta(days=175)))
+        database.session.commit()
+        assert purge_drafts(now=now)["warned"] == 1
+    post_step(client, draft, "identite", {"nom": "Durand"}, action="plus_tard")
+    with app.app_context():
+        assert purge_drafts(now=now + timedelta(days=15))["deleted"] == 0
+
+
+def test_references_are_sequential_per_procedure(client, auth, create_user, app):
+    sign_in(client, auth, create_user)
+    first = submit(client, fill_duplicata(client))
+    second = submit(client, fill_duplicata(client))
+    assert first.endswith("-000001") and second.endswith("-000002")
+    assert first.split("-")[0] == "CMID"
+
+
+def test_account_deletion_removes_dossiers_and_files(client, auth, create_user, app):
+    from portal.accounts.models import User
+    from portal.accounts.services import delete_account
+
+    user = sign_in(client, auth, create_user)
+    reference = submit(client, fill_duplicata(client))
+    with app.test_request_context():
+        delete_account(database.session.get(User, user.id))
+        database.session.commit()
+        assert database.session.scalar(select(Dossier).where(Dossier.reference == reference)) is None
