@@ -286,3 +286,18 @@ def narrow_ui(browser, live_server, mailbox) -> Iterator[Ui]:
     page = context.new_page()
     yield Ui(page, live_server, mailbox, True)
     context.close()
+
+
+def create_live_user(live: LiveServer, email: str = "camille@example.org", password: str = PASSWORD,
+                     **fields):
+    """An active account in the live server's database (committed)."""
+    from portal.accounts.models import User
+    from portal.accounts.passwords import hash_password
+    from portal.accounts.services import new_identifier
+
+    with live.app.app_context():
+        user = User(identifier=new_identifier(), email=email, password_hash=hash_password(password),
+                    status="active", role="citizen", **fields)
+        database.session.add(user)
+        database.session.commit()
+        return user
