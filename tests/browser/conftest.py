@@ -8,6 +8,7 @@ axe-core (WCAG 2.1 AA + best practices) and fail with a readable list of violati
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -154,6 +155,7 @@ def live_server_session(tmp_path_factory, smtp_server) -> Iterator[LiveServer]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = make_app("sqlite", tmp_path_factory.mktemp("live"), smtp_port, PORTAL_BASE_URL=url)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise here
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

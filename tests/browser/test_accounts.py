@@ -273,6 +273,8 @@ def test_password_rules_update_while_typing(ui_js: Ui):
     expect(ui.page.locator("#password-rules .password-rule--ko")).to_have_count(0)
     assert ui.page.locator(".password-rule--ok").count() == rules.count() > ok_before
     expect(ui.page.locator("#live-region")).to_contain_text("règles sur")
+    # heard by screen readers, not shown as stray text above the title
+    assert ui.page.locator("#live-region [data-live-text]").bounding_box()["width"] <= 1
     ui.check()
 
 
