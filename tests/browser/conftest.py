@@ -280,7 +280,17 @@ def _context(browser, javascript: bool, **options):
     context = browser.new_context(java_script_enabled=javascript, locale="fr-FR", **options)
     context.guichet_javascript = javascript  # read by assert_accessible
     context.set_default_timeout(10_000)
+    # Any server error during a test fails it, htmx requests included.
+    context.server_errors = []
+    context.on("response", lambda r: r.status >= 500 and context.server_errors.append(
+        f"{r.status} {r.request.method} {r.url}"))
     return context
+
+
+def _close(context) -> None:
+    errors = list(context.server_errors)
+    context.close()
+    assert not errors, "erreurs serveur : " + ", ".join(errors)
 
 
 @pytest.fixture(params=["js", "nojs"], ids=["js-on", "js-off"])
@@ -294,7 +304,7 @@ def ui(browser, live_server, mailbox, javascript) -> Iterator[Ui]:
     context = _context(browser, javascript)
     page = context.new_page()
     yield Ui(page, live_server, mailbox, javascript)
-    context.close()
+    _close(context)
 
 
 @pytest.fixture
@@ -303,7 +313,7 @@ def ui_js(browser, live_server, mailbox) -> Iterator[Ui]:
     context = _context(browser, True)
     page = context.new_page()
     yield Ui(page, live_server, mailbox, True)
-    context.close()
+    _close(context)
 
 
 @pytest.fixture
@@ -312,7 +322,7 @@ def narrow_ui(browser, live_server, mailbox) -> Iterator[Ui]:
     context = _context(browser, True, viewport={"width": 320, "height": 640})
     page = context.new_page()
     yield Ui(page, live_server, mailbox, True)
-    context.close()
+    _close(context)
 
 
 def create_live_user(live: LiveServer, email: str = "camille@example.org", password: str = PASSWORD,
