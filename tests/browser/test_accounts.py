@@ -235,6 +235,10 @@ def test_footer_pages(ui: Ui):
                  "Cookies", "Données personnelles"):
         ui.follow(name)
         assert ui.page.locator("h1").count() == 1
+    ui.submit("Display in English")
+    assert ui.page.locator("html").get_attribute("lang") == "en"
+    ui.submit("Afficher en français")
+    assert ui.page.locator("html").get_attribute("lang") == "fr"
 
 
 def test_keyboard_only_login_through_the_skip_link(ui: Ui):
