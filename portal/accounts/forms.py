@@ -160,6 +160,7 @@ class ProfileForm(FlaskForm):
     prenom = StringField(_l("Prénom"), validators=[Optional(), Length(max=100)],
                          render_kw={"autocomplete": "given-name"})
     date_naissance = StringField(_l("Date de naissance"), validators=[FrenchDate()],
+                                 description=_l("Au format JJ/MM/AAAA, par exemple 14/07/1985."),
                                  render_kw={"autocomplete": "bday", "inputmode": "numeric"})
     lieu_naissance = StringField(_l("Lieu de naissance"), validators=[Optional(), Length(max=120)])
     adresse = StringField(_l("Adresse postale"), validators=[Optional(), Length(max=250)],

@@ -15,11 +15,20 @@
   });
 
   // Announce what a swap changed (an inline error, the password rules) in the live region.
+  // The text goes in a visually hidden slot of the region: the flashed notices stay, and the
+  // announcement is heard, not shown as stray text above the page title.
   var live = function (text) {
     var region = document.getElementById("live-region");
     if (!region || !text) { return; }
-    region.textContent = "";
-    window.setTimeout(function () { region.textContent = text; }, 50);
+    var slot = region.querySelector("[data-live-text]");
+    if (!slot) {
+      slot = document.createElement("p");
+      slot.className = "visually-hidden";
+      slot.setAttribute("data-live-text", "");
+      region.appendChild(slot);
+    }
+    slot.textContent = "";
+    window.setTimeout(function () { slot.textContent = text; }, 50);
   };
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
