@@ -23,10 +23,17 @@ def sign_in(client, auth, create_user, email="camille@example.org", **fields):
     return user
 
 
-def start(client, procedure_id: str) -> int:
+def start(client, procedure_id: str, beneficiary: str | int = "moi") -> int:
+    """"Commencer", then, when the procedure asks "Pour qui ?", ``beneficiary`` ("moi" or a
+    relation id)."""
     response = client.post(f"/demarches/{procedure_id}/commencer",
                            data={"csrf_token": csrf_token(client, f"/demarches/{procedure_id}")})
     assert response.status_code == 303, response.status_code
+    if response.headers["Location"].endswith("/pour-qui"):
+        url = response.headers["Location"]
+        response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                          "beneficiaire": str(beneficiary)})
+        assert response.status_code == 303, response.get_data(as_text=True)
     return int(re.search(r"/brouillons/(\d+)/", response.headers["Location"]).group(1))
 
 

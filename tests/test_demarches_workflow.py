@@ -15,6 +15,18 @@ from tests.demarches_support import sign_in, start
 from tests.test_demarches_other import fill_duplicata, submit
 
 
+def inbox(app, email: str, kind: str = "status") -> list[tuple[str, str]]:
+    """(subject, message) of the person's notifications of ``kind``, oldest first."""
+    from portal.accounts.models import User
+    from portal.notifications.models import Notification
+
+    with app.app_context():
+        user = database.session.scalar(select(User).where(User.email == email))
+        rows = database.session.scalars(select(Notification).where(
+            Notification.user_id == user.id, Notification.kind == kind).order_by(Notification.id)).all()
+        return [(n.subject, n.message) for n in rows]
+
+
 def cmi_request(app, client, auth, create_user, filiere="mdph") -> str:
     """A submitted CMI request, made directly (the full filling is tested elsewhere)."""
     from portal.demarches import get_procedure, services
@@ -62,11 +74,19 @@ def test_agent_transitions_are_recorded_and_notified(client, auth, create_user, 
     assert "Recours possible jusqu'au" in tracking and "Mentions accordées" in tracking
     assert "Stationnement, Invalidité" in tracking and "Durée" in tracking
     assert "Dossier complet." in tracking
-    deliver(app)
-    subjects = [m["Subject"] for m in emails_to(mailbox, "camille@example.org")]
+    subjects = [subject for subject, _message in inbox(app, "camille@example.org")]
+    assert any("a bien été déposée" in s for s in subjects)
     assert any("En cours d'instruction" in s for s in subjects)
     assert any(": Accordée" in s for s in subjects)
-    assert not any("Contrôle interne" in s for s in subjects)  # hidden status: no email
+    assert not any("Contrôle interne" in s for s in subjects)  # hidden status: no notification
+    assert len(subjects) == 3
+    deliver(app)
+    mails = emails_to(mailbox, "camille@example.org")
+    # One email per visible change: the confirmation, then two notifications without content.
+    assert len(mails) == 3
+    status_mails = [m for m in mails if "Le statut de l'une de vos demandes a changé" in m["Subject"]]
+    assert len(status_mails) == 2
+    assert all("Dossier complet." not in body(m) and "/notifications/" in body(m) for m in status_mails)
 
 
 def test_refusal_gives_the_reasons_and_the_appeal_route_by_branch(client, auth, create_user, app, mailbox):
@@ -75,9 +95,7 @@ def test_refusal_gives_the_reasons_and_the_appeal_route_by_branch(client, auth, 
     result = set_status(app, reference, "refusee", "--by", "agent@example.org",
                         "--data", "motifs=Taux d'incapacité insuffisant.")
     assert result.exit_code == 0, result.output
-    deliver(app)
-    [mail] = [m for m in emails_to(mailbox, "camille@example.org") if "Refusée" in m["Subject"]]
-    text = body(mail)
+    [(subject, text)] = [n for n in inbox(app, "camille@example.org") if "Refusée" in n[0]]
     assert "Taux d'incapacité insuffisant." in text
     assert "CDAPH" in text and "deux mois" in text and "Recours possible jusqu'au" in text
 
@@ -99,9 +117,10 @@ def test_implicit_refusal_after_four_months_of_silence(client, auth, create_user
         assert dossier.status == "refus_implicite" and dossier.deadline_at is None
         event = dossier.events[-1]
         assert event.by_label.startswith("Système")
+    [(subject, text)] = [n for n in inbox(app, "camille@example.org") if "sans réponse" in n[0]]
+    assert "Président du Conseil départemental" in text
     deliver(app)
-    [mail] = [m for m in emails_to(mailbox, "camille@example.org") if "sans réponse" in m["Subject"]]
-    assert "Président du Conseil départemental" in body(mail)
+    assert len(emails_to(mailbox, "camille@example.org")) == 2  # confirmation, then the refusal
     assert "Refusée (sans réponse dans le délai de 4 mois)" in page(client.get(f"/demandes/{reference}"))
 
 
@@ -130,9 +149,11 @@ def test_old_drafts_are_warned_then_deleted(client, auth, create_user, app, mail
         assert purge_drafts(now=now + timedelta(days=15)) == {"warned": 0, "deleted": 1}
         assert database.session.get(Dossier, old) is None
         assert database.session.get(Dossier, recent) is not None
+    [(subject, text)] = inbox(app, "camille@example.org", "draft_reminder")
+    assert "va être supprimé" in subject and "supprimé le" in text
     deliver(app)
     [mail] = emails_to(mailbox, "camille@example.org")
-    assert "Votre brouillon va être supprimé" in mail["Subject"] and "supprimé le" in body(mail)
+    assert "Un brouillon vous attend" in mail["Subject"] and "/notifications/" in body(mail)
 
 
 def test_saving_a_warned_draft_keeps_it(client, auth, create_user, app):

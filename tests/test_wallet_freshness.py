@@ -106,17 +106,22 @@ def test_only_the_owner_and_the_beneficiary(app, create_user):
     with app.test_request_context():
         camille = database.session.get(User, camille.id)
         other = database.session.get(User, other.id)
-        app.extensions["wallet_relation_choices"] = lambda user: [(7, "Léa (enfant)")] if user.id == camille.id else []
-        put(camille, "acte_naissance", "Acte de Léa", issued_on=date(2026, 10, 1), relation_id=7)
+        from portal.relations import services as relations
+
+        lea = relations.create_relation(camille, "enfant", {"civilite": "Madame", "nom": "Martin", "prenom": "Léa",
+                                                            "date_naissance": date(2015, 5, 4)})
+        # "Mes relations" is the wallet's provider of "whom it concerns".
+        assert wallet.relation_choices(camille) == [(lea.id, "Léa Martin (Enfant)")]
+        assert wallet.relation_choices(other) == []
+        put(camille, "acte_naissance", "Acte de Léa", issued_on=date(2026, 10, 1), relation_id=lea.id)
         put(camille, "acte_naissance", "Mon acte", issued_on=date(2026, 10, 1))
         put(other, "acte_naissance", "Acte d'un autre", issued_on=date(2026, 10, 1))
         database.session.commit()
         assert titles(wallet.documents_for(camille, "acte_naissance", today=TODAY)) == ["Mon acte"]
-        assert titles(wallet.documents_for(camille, "acte_naissance", beneficiary=7, today=TODAY)) == ["Acte de Léa"]
+        assert titles(wallet.documents_for(camille, "acte_naissance", beneficiary=lea.id, today=TODAY)) == ["Acte de Léa"]
         assert titles(wallet.documents_for(other, "acte_naissance", today=TODAY)) == ["Acte d'un autre"]
         with pytest.raises(ValueError):
-            put(other, "acte_naissance", "Relation d'autrui", relation_id=7)
-        del app.extensions["wallet_relation_choices"]
+            put(other, "acte_naissance", "Relation d'autrui", relation_id=lea.id)
 
 
 def test_copy_to_request_survives_deletion_from_the_wallet(app, create_user, tmp_path):

@@ -33,7 +33,7 @@ FIELD_KEYS = {
     "id", "type", "label", "hint", "required", "required_message", "when", "min_length",
     "max_length", "min", "max", "min_date", "max_date", "pattern", "pattern_message", "choices",
     "widget", "prefill", "fields", "min_items", "max_items", "item_label", "text", "cases",
-    "in_departement", "procedure", "width",
+    "in_departement", "procedure", "width", "wallet_kind", "max_age_days",
 }
 STEP_KEYS = {"id", "title", "when", "fields", "rules", "intro"}
 PROCEDURE_KEYS = {
@@ -159,6 +159,12 @@ class Procedure:
         return next((s for s in self.steps if any(f.id == field_id for f in s.fields)), None)
 
     @property
+    def relation_kinds(self) -> list[str]:
+        """The kinds of relation the procedure may be made for; empty: only for oneself."""
+        beneficiary = self.spec.get("beneficiary", "self")
+        return list(beneficiary["relations"]) if isinstance(beneficiary, dict) else []
+
+    @property
     def audience(self) -> list[str]:
         return self.spec.get("audience") or ["citizen"]
 
@@ -216,8 +222,7 @@ def parse(data: Any, path: str) -> Procedure:
     audience = data.get("audience", ["citizen"])
     if not isinstance(audience, list) or not audience or not set(audience) <= AUDIENCES:
         raise DefinitionError(path, f"« audience » est une liste parmi {', '.join(sorted(AUDIENCES))}")
-    if data.get("beneficiary", "self") not in ("self",):
-        raise DefinitionError(path, "« beneficiary » vaut « self » (les relations viendront plus tard)")
+    _check_beneficiary(data.get("beneficiary", "self"), path)
     if not isinstance(data["steps"], list):
         raise DefinitionError(path, "« steps » doit être une liste d'étapes")
     steps: list[Step] = []
@@ -246,6 +251,21 @@ def parse(data: Any, path: str) -> Procedure:
     return Procedure(id=data["id"], title=str(data["title"]), summary=str(data.get("summary", "")),
                      category=str(data.get("category", "")), steps=steps, spec=data, path=path,
                      workflow=workflow)
+
+
+def _check_beneficiary(value: Any, path: str) -> None:
+    """``self``, or ``{relations: [kinds]}``: "Pour moi" or a relation of one of these kinds."""
+    if value == "self":
+        return
+    from portal.relations.models import KINDS as RELATION_KINDS
+
+    if not isinstance(value, dict) or set(value) != {"relations"} or not isinstance(value["relations"], list) \
+            or not value["relations"]:
+        raise DefinitionError(path, "« beneficiary » vaut « self » ou « {relations: [enfant, conjoint, …]} »")
+    unknown = [k for k in value["relations"] if k not in RELATION_KINDS]
+    if unknown:
+        raise DefinitionError(path, f"« beneficiary » : type de relation inconnu « {unknown[0]} » "
+                              f"(possibles : {', '.join(RELATION_KINDS)})")
 
 
 def _walk(fields: list[Field]):
@@ -352,6 +372,18 @@ def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
             raise DefinitionError(path, "un groupe ne contient ni fichier ni groupe", step, fid)
     elif "fields" in raw:
         raise DefinitionError(path, "« fields » est réservé aux groupes répétables", step, fid)
+    if "wallet_kind" in raw or "max_age_days" in raw:
+        from portal.wallet.services import KINDS as WALLET_KINDS
+
+        if ftype != "file":
+            raise DefinitionError(path, "« wallet_kind » et « max_age_days » ne s'appliquent qu'à un "
+                                  "fichier", step, fid)
+        if raw.get("wallet_kind") not in WALLET_KINDS:
+            raise DefinitionError(path, f"« wallet_kind » inconnu « {raw.get('wallet_kind')} » (possibles : "
+                                  f"{', '.join(WALLET_KINDS)})", step, fid)
+        age = raw.get("max_age_days")
+        if age is not None and (not isinstance(age, int) or isinstance(age, bool) or age < 1):
+            raise DefinitionError(path, "« max_age_days » est un nombre de jours positif", step, fid)
     if ftype == "linked_request" and not raw.get("procedure"):
         raise DefinitionError(path, "« procedure » indique la démarche liée", step, fid)
     spec = {k: v for k, v in raw.items() if k not in ("id", "type", "label", "fields")}

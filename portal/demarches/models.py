@@ -32,6 +32,9 @@ class Dossier(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     purge_warned_at: Mapped[datetime | None]
+    # For whom: None is the person themself; otherwise ``relations.snapshot(relation)``, a copy
+    # that later edits or the deletion of the relation leave as it was.
+    beneficiary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     reference: Mapped[str | None] = mapped_column(String(40), unique=True)
     submitted_at: Mapped[datetime | None]
@@ -55,6 +58,17 @@ class Dossier(Base):
     @property
     def is_draft(self) -> bool:
         return self.submitted_at is None
+
+    @property
+    def relation_id(self) -> int | None:
+        return (self.beneficiary or {}).get("relation_id")
+
+    @property
+    def beneficiary_label(self) -> str:
+        """"Pour moi", or "Léa Martin (Enfant)" as the relation was when chosen."""
+        if not self.beneficiary:
+            return "Pour moi"
+        return f"{self.beneficiary.get('display_name')} ({self.beneficiary.get('kind_label')})"
 
 
 class DossierEvent(Base):

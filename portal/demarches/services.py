@@ -49,23 +49,67 @@ def french_date(value: datetime | date | None) -> str:
 # --- drafts --------------------------------------------------------------------------------
 
 
-def start_draft(user, procedure: Procedure) -> Dossier:
-    answers = engine.prefill(procedure, user)
+class BeneficiaryRefused(ValueError):
+    """The chosen relation may not benefit from this procedure (e.g. a legal person for a CMI)."""
+
+
+def check_beneficiary(procedure: Procedure, relation) -> None:
+    """Server-side rule: only relations of a kind the definition allows (never a legal person
+    for the CMI procedures, whose definitions list natural kinds only)."""
+    if relation is not None and relation.kind not in procedure.relation_kinds:
+        raise BeneficiaryRefused("Cette démarche ne peut pas être faite pour cette personne.")
+
+
+def start_draft(user, procedure: Procedure, relation=None) -> Dossier:
+    """A new draft, for the person or for one of their relations (``relation``), whose
+    fields are prefilled from the beneficiary: the relation's identity and address, the
+    account's contact details."""
+    check_beneficiary(procedure, relation)
+    source = user
+    beneficiary = None
+    if relation is not None:
+        from types import SimpleNamespace
+
+        from portal.demarches.definitions import PROFILE_FIELDS as PROFILE_ATTRIBUTES
+        from portal.relations import services as relations
+
+        values = {name: getattr(user, name, None) for name in PROFILE_ATTRIBUTES}
+        values.update({k: v for k, v in relations.prefill_from(relation).items() if k in PROFILE_ATTRIBUTES})
+        values["lieu_naissance"] = None  # the account's own birthplace is not the relation's
+        source = SimpleNamespace(**values)
+        beneficiary = relations.snapshot(relation)
+    answers = engine.prefill(procedure, source)
     dossier = Dossier(user_id=user.id, procedure_id=procedure.id, answers=answers,
                       field_versions={k: 1 for k in answers}, version=1,
-                      current_step=procedure.steps[0].id)
+                      current_step=procedure.steps[0].id, beneficiary=beneficiary)
     db.session.add(dossier)
     db.session.flush()
     return dossier
 
 
-def recent_untouched_draft(user, procedure: Procedure, seconds: int = 30) -> Dossier | None:
-    """A draft just started and not yet saved: a double click on "Commencer" reuses it."""
-    return db.session.scalar(
+def recent_untouched_draft(user, procedure: Procedure, relation=None, seconds: int = 30) -> Dossier | None:
+    """A draft just started and not yet saved: a double click on "Commencer" reuses it
+    (only if it is for the same beneficiary)."""
+    wanted = relation.id if relation is not None else None
+    candidates = db.session.scalars(
         select(Dossier).where(Dossier.user_id == user.id, Dossier.procedure_id == procedure.id,
                               Dossier.submitted_at.is_(None), Dossier.version == 1,
                               Dossier.created_at >= utcnow() - timedelta(seconds=seconds))
-        .order_by(Dossier.id.desc()).limit(1))
+        .order_by(Dossier.id.desc()).limit(5))
+    return next((d for d in candidates if d.relation_id == wanted), None)
+
+
+def refresh_beneficiary(dossier: Dossier, procedure: Procedure) -> None:
+    """At submission, the relation as it is now (if it still exists and is still allowed);
+    after submission the snapshot never changes again."""
+    if not dossier.beneficiary or not dossier.relation_id:
+        return
+    from portal.relations import services as relations
+    from portal.relations.models import Relation
+
+    relation = db.session.get(Relation, dossier.relation_id)
+    if relation is not None and relation.user_id == dossier.user_id and relation.kind in procedure.relation_kinds:
+        dossier.beneficiary = relations.snapshot(relation)
 
 
 def user_dossier(user, dossier_id: int) -> Dossier | None:
@@ -197,9 +241,18 @@ def _same(a: Any, b: Any) -> bool:
 
 def attach_file(dossier: Dossier, field_id: str, upload) -> DossierFile:
     """Store the upload (checked by content) and make it the answer of the field."""
-    from portal.files.services import delete_stored, store_upload
+    from portal.files.services import store_upload
 
     stored = store_upload(upload)  # raises UploadRejected with a French message
+    return attach_stored(dossier, field_id, stored)
+
+
+def attach_stored(dossier: Dossier, field_id: str, stored, extra: dict[str, Any] | None = None) -> DossierFile:
+    """Make an already stored file (upload, or wallet copy) the answer of the field.
+
+    ``extra`` goes into the answer: for a wallet document, its freshness warning.
+    """
+    from portal.files.services import delete_stored
 
     def change():
         replaced = _drop_rows(dossier, field_id)
@@ -209,7 +262,8 @@ def attach_file(dossier: Dossier, field_id: str, upload) -> DossierFile:
         db.session.add(row)
         db.session.flush()
         dossier.version += 1
-        dossier.answers = {**dossier.answers, field_id: {"file_id": row.id, "name": row.original_name}}
+        dossier.answers = {**dossier.answers,
+                           field_id: {"file_id": row.id, "name": row.original_name, **(extra or {})}}
         dossier.field_versions = {**(dossier.field_versions or {}), field_id: dossier.version}
         dossier.updated_at = utcnow()
         return row, replaced
@@ -218,6 +272,60 @@ def attach_file(dossier: Dossier, field_id: str, upload) -> DossierFile:
     for key in replaced:
         delete_stored(key)
     return row
+
+
+# --- the wallet in procedures ----------------------------------------------------------------
+
+
+def wallet_choices(user, dossier: Dossier, field) -> list:
+    """The wallet documents offered for a file field: the beneficiary's, of the field's kind,
+    qualifying ones first (freshness: the field's ``max_age_days`` or the wallet's rule)."""
+    from portal.wallet import services as wallet
+
+    return wallet.documents_for(user, field.get("wallet_kind"), field.get("max_age_days"),
+                                dossier.relation_id, today=today())
+
+
+def attach_from_wallet(user, dossier: Dossier, field, document_id: str) -> DossierFile:
+    """"Choisir dans mon porte-documents": the document is copied into the request, so
+    deleting it from the wallet later leaves the request whole."""
+    from portal.files.services import UploadRejected
+    from portal.wallet import services as wallet
+
+    choice = next((c for c in wallet_choices(user, dossier, field) if str(c.document.id) == document_id), None)
+    if choice is None:
+        raise UploadRejected("Choisissez un document de votre porte-documents dans la liste.")
+    stored = wallet.copy_to_request(choice.document)
+    extra = {"wallet_document": choice.document.id}
+    if choice.message:
+        extra["warning"] = choice.message
+    return attach_stored(dossier, field.id, stored, extra)
+
+
+def keep_file_in_wallet(user, dossier: Dossier, field, row: DossierFile) -> None:
+    """"Conserver aussi ce fichier dans mon porte-documents": an independent copy, for the
+    beneficiary, of the field's kind. A full wallet refuses it (UploadRejected, French)."""
+    from portal.files.services import StoredFile
+    from portal.wallet import services as wallet
+
+    relation_id = dossier.relation_id
+    if relation_id is not None and relation_id not in dict(wallet.relation_choices(user)):
+        return  # the relation was deleted meanwhile: nobody to file the copy under
+    stored = StoredFile(row.storage_key, row.original_name, row.content_type, row.size)
+    with db.session.begin_nested():
+        wallet.keep_in_wallet(user, stored, field.get("wallet_kind") or "autre", field.label[:150],
+                              relation_id=relation_id)
+
+
+def file_warnings(procedure: Procedure, dossier: Dossier, context: dict) -> list[tuple[Any, str]]:
+    """Visible file answers chosen in the wallet that are stale or expired: [(field, message)]."""
+    result = []
+    for step in engine.visible_steps(procedure, dossier.answers, context):
+        for f in engine.visible_fields(step, procedure, dossier.answers, context):
+            value = dossier.answers.get(f.id)
+            if f.type == "file" and isinstance(value, dict) and value.get("warning"):
+                result.append((f, value["warning"]))
+    return result
 
 
 def remove_file(dossier: Dossier, field_id: str) -> None:
@@ -327,16 +435,34 @@ def submit(dossier: Dossier, procedure: Procedure, context: dict, now: datetime 
         delete_stored(row.storage_key)
         dossier.files.remove(row)
         db.session.delete(row)
+    refresh_beneficiary(dossier, procedure)
     dossier.reference = allocate_reference(procedure.reference_prefix, now.astimezone(PARIS).year)
     _enter_status(dossier, procedure, procedure.workflow.initial, None, "", {}, now)
     from portal.mail.services import queue_email
+    from portal.notifications.services import add_to_inbox, email_wanted
 
     user = dossier_user(dossier)
-    queue_email(user.email, f"Votre demande {dossier.reference} a bien été déposée",
-                "demarche_submitted", user=user, dossier=dossier, procedure=procedure,
-                submitted_on=french_date(now), deadlines=deadlines(dossier, procedure),
-                url=link("demarches.request_page", reference=dossier.reference))
+    initial = procedure.workflow.statuses[procedure.workflow.initial]
+    add_to_inbox(user, "status", f"Votre demande {dossier.reference} a bien été déposée",
+                 f"{procedure.title} ({dossier.beneficiary_label}) : {initial.label}. {initial.message}".strip(),
+                 link=path_for("demarches.request_page", reference=dossier.reference))
+    # The confirmation email is this change's one email, sent only if "status" emails are on.
+    if email_wanted(user, "status"):
+        queue_email(user.email, f"Votre demande {dossier.reference} a bien été déposée",
+                    "demarche_submitted", user=user, dossier=dossier, procedure=procedure,
+                    submitted_on=french_date(now), deadlines=deadlines(dossier, procedure),
+                    url=link("demarches.request_page", reference=dossier.reference))
     return True
+
+
+def path_for(endpoint: str, **values) -> str:
+    """A path inside the portal (for notification links), also without a request."""
+    from flask import has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context():
+        return url_for(endpoint, **values)
 
 
 def link(endpoint: str, **values) -> str:
@@ -475,15 +601,19 @@ def appeal_route(dossier: Dossier) -> str:
 
 
 def _notify(dossier: Dossier, procedure: Procedure, status: Status, event: DossierEvent) -> None:
-    from portal.mail.services import queue_email
+    """The inbox entry (and, if the person wants it, one email pointing to it)."""
+    from portal.notifications.services import notify
 
-    user = dossier_user(dossier)
-    queue_email(user.email, f"Votre demande {dossier.reference} : {status.label}", "demarche_status",
-                user=user, dossier=dossier, procedure=procedure, status=status,
-                message=status_message(dossier, status), note=event.note,
-                data_lines=data_lines(status, event.data or {}),
-                deadlines=deadlines(dossier, procedure),
-                url=link("demarches.request_page", reference=dossier.reference))
+    lines = [status_message(dossier, status), event.note or ""]
+    lines += [f"{label} : {value}" for label, value in data_lines(status, event.data or {})]
+    when = deadlines(dossier, procedure)
+    if when.get("appeal_until"):
+        lines.append(f"Recours possible jusqu'au {when['appeal_until']}.")
+    if when.get("decision_by"):
+        lines.append(f"Décision attendue au plus tard le {when['decision_by']}.")
+    notify(dossier_user(dossier), "status", f"Votre demande {dossier.reference} : {status.label}",
+           "\n".join(line for line in lines if line),
+           link=path_for("demarches.request_page", reference=dossier.reference))
 
 
 def data_lines(status: Status, data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -530,7 +660,7 @@ def fire_deadlines(now: datetime | None = None) -> int:
 
 def purge_drafts(now: datetime | None = None) -> dict[str, int]:
     """Warn two weeks before, then delete drafts untouched for the configured months."""
-    from portal.mail.services import queue_email
+    from portal.notifications.services import notify
 
     now = now or utcnow()
     cfg = current_app.config
@@ -546,9 +676,10 @@ def purge_drafts(now: datetime | None = None) -> dict[str, int]:
         procedure = get_procedure(dossier.procedure_id)
         user = dossier_user(dossier)
         deletion = _after(dossier.updated_at, {"months": months})
-        queue_email(user.email, "Votre brouillon va être supprimé", "draft_purge_warning", user=user,
-                    procedure=procedure, deletion_on=french_date(deletion),
-                    url=link("demarches.resume", dossier_id=dossier.id))
+        notify(user, "draft_reminder", f"Votre brouillon « {procedure.title} » va être supprimé",
+               f"Sans modification de votre part, ce brouillon sera supprimé le {french_date(deletion)}. "
+               "Reprenez-le pour le conserver.",
+               link=path_for("demarches.resume", dossier_id=dossier.id))
         dossier.purge_warned_at = now
         counts["warned"] += 1
         db.session.commit()
@@ -603,6 +734,8 @@ def receipt_pdf(dossier: Dossier, procedure: Procedure) -> bytes:
     pdf.set_font("Helvetica", size=11)
     pdf.multi_cell(0, 6, _latin1(f"Numéro de la demande : {dossier.reference}"), new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 6, _latin1(f"Déposée le : {french_date(dossier.submitted_at)}"), new_x="LMARGIN",
+                   new_y="NEXT")
+    pdf.multi_cell(0, 6, _latin1(f"Demande faite pour : {dossier.beneficiary_label}"), new_x="LMARGIN",
                    new_y="NEXT")
     when = deadlines(dossier, procedure)
     if when.get("decision_by"):

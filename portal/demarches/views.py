@@ -102,9 +102,51 @@ def start(procedure_id: str):
     if not procedure.open_to(current_user):
         flash(_audience_message(procedure), "warning")
         return see_other("demarches.info", procedure_id=procedure.id)
+    if procedure.relation_kinds:
+        return see_other("demarches.beneficiary", procedure_id=procedure.id)
     dossier = services.recent_untouched_draft(current_user, procedure) or \
         services.start_draft(current_user, procedure)
     return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
+
+
+@bp.route("/demarches/<procedure_id>/pour-qui", methods=["GET", "POST"])
+@login_required
+def beneficiary(procedure_id: str):
+    """"Pour qui faites-vous cette démarche ?": "Pour moi" or an allowed relation; a new
+    relation can be added on the way (it comes back here with ``?relation=<id>``)."""
+    from portal.relations import services as relations
+
+    procedure = _procedure_or_404(procedure_id)
+    if procedure.kind != "procedure" or not procedure.relation_kinds:
+        abort(404)
+    if not procedure.open_to(current_user):
+        flash(_audience_message(procedure), "warning")
+        return see_other("demarches.info", procedure_id=procedure.id)
+    choices = relations.relations_for(current_user, procedure.relation_kinds)
+    error = ""
+    selected = request.values.get("beneficiaire") or request.args.get("relation") or ""
+    if request.method == "POST":
+        relation = None
+        if selected != "moi":
+            relation = relations.get_relation(current_user, int(selected)) if selected.isdigit() else None
+            if relation is None:
+                error = "Indiquez pour qui vous faites cette démarche."
+        if not error:
+            try:
+                dossier = services.recent_untouched_draft(current_user, procedure, relation) or \
+                    services.start_draft(current_user, procedure, relation)
+            except services.BeneficiaryRefused as exc:
+                error = str(exc)
+            else:
+                return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
+    here = url_for("demarches.beneficiary", procedure_id=procedure.id)
+    return render_page("demarches/beneficiary.html", status=422 if error else 200, procedure=procedure,
+                       choices=choices, selected=selected, error=error, page_has_errors=bool(error),
+                       kind_label=relations.kind_label,
+                       allows_natural=any(relations.is_natural(k) for k in procedure.relation_kinds),
+                       allows_legal=any(relations.is_legal(k) for k in procedure.relation_kinds),
+                       add_natural=url_for("relations.add", category="personne-physique", next=here),
+                       add_legal=url_for("relations.add", category="personne-morale", next=here))
 
 
 # --- filling in ----------------------------------------------------------------------------
@@ -390,16 +432,25 @@ def _base_from(form) -> dict[str, Any] | None:
 
 
 def _uploads(dossier: Dossier, procedure: Procedure, step: Step, ctx: dict) -> dict[str, str]:
+    """Each visible file field: a file from the computer (kept in the wallet too when the box
+    is ticked) or a document chosen in the wallet (copied into the request)."""
     from portal.files.services import UploadRejected
 
     errors = {}
     for f in engine.visible_fields(step, procedure, dossier.answers, ctx):
-        upload = request.files.get(f.id) if f.type == "file" else None
-        if upload is not None and upload.filename:
-            try:
-                services.attach_file(dossier, f.id, upload)
-            except UploadRejected as exc:
-                errors[f.id] = str(exc)
+        if f.type != "file":
+            continue
+        upload = request.files.get(f.id)
+        chosen = request.form.get(f"{f.id}-porte-documents", "")
+        try:
+            if upload is not None and upload.filename:
+                row = services.attach_file(dossier, f.id, upload)
+                if request.form.get(f"{f.id}-conserver"):
+                    services.keep_file_in_wallet(current_user, dossier, f, row)
+            elif chosen:
+                services.attach_from_wallet(current_user, dossier, f, chosen)
+        except UploadRejected as exc:
+            errors[f.id] = str(exc)
     return errors
 
 
@@ -518,7 +569,7 @@ def _render_summary(dossier, procedure, problems=None, stale=False, status=200):
     return render_page("demarches/summary.html", status=status, dossier=dossier, procedure=procedure,
                        rows=services.summary(procedure, dossier, ctx), problems=problems or {},
                        show_errors=show_errors, stale=stale, page_has_errors=show_errors or stale,
-                       ctx=ctx)
+                       ctx=ctx, file_warnings=services.file_warnings(procedure, dossier, ctx))
 
 
 @bp.app_template_filter("demarche_text")
@@ -531,6 +582,14 @@ def demarche_text(text: str) -> str:
 @bp.app_template_global("computed")
 def computed(field, answers, procedure, ctx) -> str:
     return engine.computed_text(field, answers, procedure, ctx)
+
+
+@bp.app_template_global("demarche_wallet_choices")
+def demarche_wallet_choices(dossier, field) -> list:
+    """"Choisir dans mon porte-documents" for a file field: the beneficiary's documents."""
+    if not current_user.is_authenticated:
+        return []
+    return services.wallet_choices(current_user, dossier, field)
 
 
 @bp.app_template_global("paris_time")

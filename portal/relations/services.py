@@ -172,7 +172,13 @@ def update_relation(relation: Relation, kind: str, values: dict[str, Any]) -> No
 
 
 def delete_relation(relation: Relation) -> None:
-    """Requests made for this relation keep their own copy (see ``snapshot``)."""
+    """Requests made for this relation keep their own copy (see ``snapshot``). Other
+    capabilities clean up first through ``app.extensions["relation_deletion_hooks"]``
+    (the wallet deletes the relation's documents and their stored files)."""
+    from flask import current_app
+
+    for hook in current_app.extensions.get("relation_deletion_hooks", []):
+        hook(relation)
     db.session.delete(relation)
 
 

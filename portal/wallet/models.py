@@ -15,10 +15,12 @@ class WalletDocument(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    # Whom the document concerns: NULL is the person themself, otherwise one of their relations
-    # ("Mes relations", built on another branch). Kept a plain integer until that table exists:
-    # the merge adds ForeignKey("relations.id", ondelete="CASCADE") with its own migration.
-    relation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Whom the document concerns: NULL is the person themself, otherwise one of their relations.
+    # CASCADE, not SET NULL: a child's identity card must never turn into the person's own
+    # document (NULL means "Moi") and be offered for their own procedures. Deleting a relation
+    # deletes its documents; ``delete_documents_of_relation`` removes their stored files first.
+    relation_id: Mapped[int | None] = mapped_column(ForeignKey("relations.id", ondelete="CASCADE"),
+                                                    index=True)
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(150))
     storage_key: Mapped[str] = mapped_column(String(80), unique=True)  # server-made, see portal.files

@@ -290,8 +290,27 @@ def copy_to_request(document: WalletDocument) -> StoredFile:
     return copy_stored(source, clean_filename(document.title, document.content_type))
 
 
+def delete_documents_of_relation(relation) -> None:
+    """Relation deletion hook: its documents go too (the foreign key cascades), files included."""
+    for document in db.session.scalars(select(WalletDocument).where(
+            WalletDocument.user_id == relation.user_id, WalletDocument.relation_id == relation.id)).all():
+        delete_document(document)
+    db.session.flush()
+
+
+def relations_as_choices(user: User) -> list[tuple[int, str]]:
+    """"Mes relations" as the wallet's "whom it concerns" choices: "Léa Martin (Enfant)"."""
+    from portal.relations import services as relations
+
+    return [(r.id, f"{r.display_name} ({relations.kind_label(r)})") for r in relations.relations_for(user)]
+
+
 def init_app(app) -> None:
-    """Deleting an account deletes its wallet, files included."""
+    """Deleting an account deletes its wallet, files included; a relation, its documents."""
     hooks = app.extensions.setdefault("account_deletion_hooks", [])
     if delete_wallet_of not in hooks:
         hooks.append(delete_wallet_of)
+    relation_hooks = app.extensions.setdefault("relation_deletion_hooks", [])
+    if delete_documents_of_relation not in relation_hooks:
+        relation_hooks.append(delete_documents_of_relation)
+    app.extensions.setdefault("wallet_relation_choices", relations_as_choices)
