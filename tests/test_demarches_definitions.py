@@ -51,6 +51,15 @@ def test_the_base_definition_is_valid():
     (lambda d: d.pop("workflow"), None, None, "« workflow » est obligatoire"),
     (lambda d: d.update(audience=["martiens"]), None, None, "« audience » est une liste"),
     (lambda d: d.update(beneficiary="voisin"), None, None, "« beneficiary »"),
+    (lambda d: d.update(beneficiary={"relations": ["voisin"]}), None, None,
+     "type de relation inconnu « voisin »"),
+    (lambda d: d.update(beneficiary={"relations": []}), None, None, "« beneficiary »"),
+    (lambda d: d.update(beneficiary={"relations": ["enfant"], "autres": True}), None, None, "« beneficiary »"),
+    (lambda d: field(d).update(wallet_kind="photo_identite"), "un", "nom", "qu'à un fichier"),
+    (lambda d: field(d).update(type="file", wallet_kind="carte_vitale"), "un", "nom", "« wallet_kind » inconnu"),
+    (lambda d: field(d).update(type="file", max_age_days=183), "un", "nom", "« wallet_kind » inconnu"),
+    (lambda d: field(d).update(type="file", wallet_kind="autre", max_age_days=-3), "un", "nom",
+     "nombre de jours positif"),
     (lambda d: d["steps"][0].pop("title"), "un", None, "titre d'étape manquant"),
     (lambda d: d["steps"][0].update(fields=[]), "un", None, "au moins un champ"),
     (lambda d: d["steps"].append(copy.deepcopy(d["steps"][0]) | {"fields": [
@@ -115,6 +124,27 @@ def test_each_error_names_the_file_the_step_and_the_field(mutate, step, field_id
         assert f"étape « {step} »" in message
     if field_id:
         assert f"champ « {field_id} »" in message
+
+
+def test_beneficiaries_and_wallet_rules_are_data():
+    data = copy.deepcopy(BASE)
+    data["beneficiary"] = {"relations": ["enfant", "association"]}
+    field(data).update(type="file", wallet_kind="certificat_medical", max_age_days=183)
+    procedure = parse(data, "essai.yaml")
+    assert procedure.relation_kinds == ["enfant", "association"]
+    assert parse(copy.deepcopy(BASE), "essai.yaml").relation_kinds == []  # "self" by default
+
+
+def test_the_cmi_procedures_accept_natural_persons_only():
+    from portal.relations.models import NATURAL_KINDS
+
+    procedures = load_all(PROCEDURES_DIR)
+    for procedure_id in ("cmi", "cmi_duplicata", "cmi_rapo"):
+        assert procedures[procedure_id].relation_kinds == list(NATURAL_KINDS)
+    documents = procedures["cmi"].all_fields()
+    assert documents["photo"].get("wallet_kind") == "photo_identite"
+    assert documents["justificatif_domicile"].get("wallet_kind") == "justificatif_domicile"
+    assert documents["certificat_medical"].get("max_age_days") == 183
 
 
 def test_a_file_that_is_not_yaml_or_not_a_mapping(tmp_path: Path):
