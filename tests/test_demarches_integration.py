@@ -242,6 +242,8 @@ def test_status_changes_go_to_the_inbox_and_respect_the_email_preference(client,
         set_preferences(database.session.get(User, user.id), {"status": False})
         database.session.commit()
     reference = submit(client, fill_duplicata(client))
+    confirmation = page(client.get(f"/demandes/{reference}/confirmation"))
+    assert "Nous vous avons envoyé un email" not in confirmation and "Mes notifications" in confirmation
     assert set_status(app, reference, "en_fabrication", "--by", "agent@example.org").exit_code == 0
     subjects = _status_inbox(app)
     assert len(subjects) == 2 and "a bien été déposée" in subjects[0] and reference in subjects[1]

@@ -354,8 +354,11 @@ def request_page(reference: str):
 @login_required
 def confirmation(reference: str):
     dossier, procedure = _request_or_404(reference)
+    from portal.notifications.services import email_wanted
+
     return render_page("demarches/confirmation.html", dossier=dossier, procedure=procedure,
-                       deadlines=services.deadlines(dossier, procedure), user=current_user)
+                       deadlines=services.deadlines(dossier, procedure), user=current_user,
+                       emailed=email_wanted(current_user, "status"))
 
 
 @bp.get("/demandes/<reference>/recepisse.pdf")
