@@ -299,7 +299,7 @@ def test_the_wallet_lists_relations_and_deleting_one_deletes_its_documents(clien
 
     sign_in(client, auth, create_user)
     lea = add_relation(app, "camille@example.org", "enfant", LEA)
-    assert "Léa Martin (Enfant)" in page(client.get("/porte-documents/ajouter"))
+    assert "Léa Martin" in page(client.get("/porte-documents/ajouter"))
     document = add_wallet(app, "camille@example.org", "acte_naissance", "Acte de Léa", lea)
     mine = add_wallet(app, "camille@example.org", "acte_naissance", "Mon acte")
     with app.app_context():

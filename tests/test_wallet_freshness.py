@@ -111,7 +111,7 @@ def test_only_the_owner_and_the_beneficiary(app, create_user):
         lea = relations.create_relation(camille, "enfant", {"civilite": "Madame", "nom": "Martin", "prenom": "Léa",
                                                             "date_naissance": date(2015, 5, 4)})
         # "Mes relations" is the wallet's provider of "whom it concerns".
-        assert wallet.relation_choices(camille) == [(lea.id, "Léa Martin (Enfant)")]
+        assert wallet.relation_choices(camille) == [(lea.id, "Léa Martin")]
         assert wallet.relation_choices(other) == []
         put(camille, "acte_naissance", "Acte de Léa", issued_on=date(2026, 10, 1), relation_id=lea.id)
         put(camille, "acte_naissance", "Mon acte", issued_on=date(2026, 10, 1))

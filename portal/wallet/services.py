@@ -299,10 +299,10 @@ def delete_documents_of_relation(relation) -> None:
 
 
 def relations_as_choices(user: User) -> list[tuple[int, str]]:
-    """"Mes relations" as the wallet's "whom it concerns" choices: "Léa Martin (Enfant)"."""
+    """"Mes relations" as the wallet's "whom it concerns" choices, by name ("Léa Martin")."""
     from portal.relations import services as relations
 
-    return [(r.id, f"{r.display_name} ({relations.kind_label(r)})") for r in relations.relations_for(user)]
+    return [(r.id, r.display_name) for r in relations.relations_for(user)]
 
 
 def init_app(app) -> None:
