@@ -149,9 +149,11 @@ def test_an_invalid_file_is_refused_in_french_and_the_answers_stay(ui: Ui, tmp_p
 
     ui.page.locator("#file").set_input_files(str(files["pdf"]))
     ui.fill("issued_on", "15/09/2025")
-    ui.submit("Ajouter le document")
+    ui.fill("valid_until", "31/12/2025")
+    ui.submit("Ajouter le document")  # axe checks the "Expiré" tag too
     assert path_of(ui) == "/porte-documents/"
     assert titles_listed(ui) == ["Avis 2025"]
+    expect(ui.page.locator("#documents .tag--expired")).to_have_text("Expiré le 31/12/2025")
 
 
 def test_wallet_pages_reflow_at_320_px(narrow_ui: Ui, tmp_path: Path):
