@@ -72,6 +72,7 @@ def test_add_list_filter_rename_download_delete(ui: Ui, tmp_path: Path):
         expect(ui.page.locator("#documents caption")).to_have_text(re.compile(r"1 document\s+\(filtrés\)"))
         assert ui.page.evaluate("window.sameDocument === true")  # no reload
         expect(ui.page).to_have_url(re.compile(r"kind=photo_identite"))  # hx-push-url
+        expect(ui.page.locator("#live-region [data-live-text]")).to_have_text("1 document affiché.")
         assert_accessible(ui.page)
     else:
         ui.page.locator("#kind").select_option("photo_identite")
@@ -173,3 +174,54 @@ def test_wallet_pages_reflow_at_320_px(narrow_ui: Ui, tmp_path: Path):
     ui.visit("/porte-documents/")
     assert len(titles_listed(ui)) == 2
     assert_reflows(ui.page)
+
+
+@pytest.fixture
+def relations_in_wallet(live_server):
+    """Mes relations offered as "Personne concernée". The démarches integration wires this in
+    the app itself; until it is merged, the test plugs it in (and takes it out again)."""
+    from portal.relations.services import relations_for
+
+    extensions = live_server.app.extensions
+    added = "wallet_relation_choices" not in extensions
+    if added:
+        extensions["wallet_relation_choices"] = lambda user: [(r.id, r.display_name) for r in relations_for(user)]
+    yield
+    if added:
+        del extensions["wallet_relation_choices"]
+
+
+@pytest.mark.usefixtures("relations_in_wallet")
+def test_a_document_for_a_relation_is_listed_and_filtered_by_person(ui: Ui, tmp_path: Path):
+    from sqlalchemy import select
+
+    from portal import db as database
+    from portal.accounts.models import User
+    from portal.relations.services import create_relation
+
+    files = sample_files(tmp_path)
+    create_live_user(ui.live, "famille@example.org")
+    with ui.live.app.app_context():
+        user = database.session.scalar(select(User).where(User.email == "famille@example.org"))
+        create_relation(user, "enfant", {"civilite": "Mme", "nom": "Martin", "prenom": "Léa",
+                                         "date_naissance": None, "adresse": None, "code_postal": None,
+                                         "commune": None})
+        database.session.commit()
+    ui.login("famille@example.org")
+    ui.visit("/porte-documents/ajouter")
+    ui.page.locator("#file").set_input_files(str(files["pdf"]))
+    ui.page.locator("#kind").select_option("certificat_medical")
+    ui.fill("title", "Certificat de Léa")
+    ui.page.get_by_label("Léa Martin").check()
+    ui.submit("Ajouter le document")
+    add_document(ui, files["png"], "photo_identite", "Ma photo")
+    expect(ui.page.locator("#documents tbody tr", has_text="Certificat de Léa")).to_contain_text("Léa Martin")
+    expect(ui.page.locator("#documents tbody tr", has_text="Ma photo")).to_contain_text("Moi")
+
+    ui.page.locator("#person").select_option(label="Léa Martin")
+    if ui.javascript:
+        expect(ui.page.locator("#documents caption")).to_have_text(re.compile(r"1 document\s+\(filtrés\)"))
+        assert_accessible(ui.page)
+    else:
+        ui.submit("Filtrer")
+    assert titles_listed(ui) == ["Certificat de Léa"]
