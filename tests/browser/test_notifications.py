@@ -11,7 +11,13 @@ from sqlalchemy import select
 
 from portal import db as database
 from portal.db import utcnow
-from tests.browser.conftest import LiveServer, Ui, assert_reflows, create_live_user
+from tests.browser.conftest import (
+    LiveServer,
+    Ui,
+    assert_accessible,
+    assert_reflows,
+    create_live_user,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -139,3 +145,22 @@ def test_inbox_and_preferences_reflow_at_320_px(narrow_ui: Ui):
     ui.visit("/notifications")
     ui.follow(f"Non lue {NOTIFICATIONS[0][1]}")
     assert_reflows(ui.page)
+
+
+def test_the_header_badge_refreshes_and_announces_new_notifications(ui_js: Ui):
+    """With JavaScript, htmx asks for the count every minute (the page's clock is driven)."""
+    ui = ui_js
+    create_live_user(ui.live, EMAIL)
+    ui.login(EMAIL)
+    ui.page.clock.install()
+    ui.visit("/compte")
+    expect(header_link(ui)).to_have_accessible_name("Mes notifications")
+    notify_all(ui.live)
+    with ui.page.expect_response(re.compile(r"/notifications/compteur\?affiche=0")):
+        ui.page.clock.run_for(61_000)
+    expect(header_link(ui)).to_have_accessible_name("Mes notifications, 3 non lues")
+    ui.page.clock.run_for(1_000)  # the live region is filled a moment after the swap
+    expect(ui.page.locator("#live-region [data-live-text]")).to_have_text(
+        "Vous avez reçu 3 nouvelles notifications.")
+    assert path_of(ui) == "/compte"
+    assert_accessible(ui.page)
