@@ -215,3 +215,5 @@ def test_relations_pages_reflow_at_320_px(narrow_ui: Ui):
     ui.submit("Enregistrer")
     assert path_of(ui) == "/relations"
     assert_reflows(ui.page)
+    ui.follow("Supprimer Marie-Charlotte Durand-de-la-Longue-Famille")  # the confirmation page
+    assert_reflows(ui.page)

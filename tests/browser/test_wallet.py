@@ -174,6 +174,8 @@ def test_wallet_pages_reflow_at_320_px(narrow_ui: Ui, tmp_path: Path):
     ui.visit("/porte-documents/")
     assert len(titles_listed(ui)) == 2
     assert_reflows(ui.page)
+    ui.follow("Supprimer Photo")  # the confirmation page
+    assert_reflows(ui.page)
 
 
 @pytest.fixture
