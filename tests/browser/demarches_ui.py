@@ -48,10 +48,9 @@ def start(ui: Ui, procedure_id: str) -> str:
 
 
 def press_start(ui: Ui) -> None:
-    """« Commencer › » (the arrow is generated content, part of the button's name)."""
-    with ui.page.expect_navigation():
-        ui.page.get_by_role("button", name="Commencer").click()
-    ui.check()
+    """« Commencer » (its arrow is decorative: not part of the button's name); then « Pour moi »
+    when the procedure asks « Pour qui faites-vous cette démarche ? »."""
+    ui.submit("Commencer")
     for_me = ui.page.get_by_role("radio", name="Pour moi", exact=True)
     if for_me.count():
         for_me.check()
@@ -59,12 +58,8 @@ def press_start(ui: Ui) -> None:
 
 
 def back(ui: Ui, name: str = "Retour à l'étape précédente") -> None:
-    """The back link above the heading (its arrow is generated content)."""
-    link = ui.page.locator("a.back-link")
-    assert name in link.inner_text()
-    with ui.page.expect_navigation():
-        link.click()
-    ui.check()
+    """The back link above the heading (its arrow is decorative: not part of the link's name)."""
+    ui.follow(name)
 
 
 def draft_id(draft_url: str) -> int:
