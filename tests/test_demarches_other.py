@@ -260,3 +260,14 @@ def test_an_organisation_account_cannot_start_a_citizen_procedure(client, auth, 
     assert response.status_code == 303 and location(response).endswith("/demarches/cmi")
     with app.app_context():
         assert database.session.query(Dossier).count() == 0
+
+
+def test_eligibility_ignores_an_answer_hidden_by_a_later_one(client):
+    """Without JavaScript the GIR stays on the page after « Non » to the APA: it is not used."""
+    token = csrf_token(client, "/demarches/cmi_eligibilite")
+    response = client.post("/demarches/cmi_eligibilite", data={
+        "csrf_token": token, "reside": "oui", "nationalite": "francaise", "apa": "non", "gir": "2",
+        "reconnaissance": "moins_80", "station_debout": "oui", "deplacement": "non"})
+    text = page(response)
+    assert response.status_code == 200
+    assert "de plein droit" not in text and "Vous pouvez demander la mention priorité" in text

@@ -83,8 +83,10 @@ def _questionnaire(procedure: Procedure, form=None) -> Response:
     done = form is not None and not errors
     results = []
     if done:
-        results = [engine.computed_text(f, answers, procedure, ctx)
-                   for f in engine.visible_fields(result_step, procedure, answers, ctx)]
+        # Without JavaScript a question hidden by a later answer is still posted: ignore it.
+        kept = engine.prune_hidden(procedure, answers, ctx)
+        results = [engine.computed_text(f, kept, procedure, ctx)
+                   for f in engine.visible_fields(result_step, procedure, kept, ctx)]
     return render_page("demarches/questionnaire.html", procedure=procedure, step=questions,
                        answers=answers, errors=errors, results=[r for r in results if r], ctx=ctx,
                        shown=_shown(procedure, questions, answers, ctx),
