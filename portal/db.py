@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -75,6 +75,22 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["sqlalchemy_engine"] = engine
     session.configure(bind=engine)
+
+    if engine.dialect.name == "sqlite":
+
+        @app.before_request
+        def sqlite_write_lock() -> None:
+            """SQLite: take the write lock up front (BEGIN IMMEDIATE).
+
+            Two concurrent requests that both read then write (an autosave racing a step post)
+            would otherwise make the later writer fail at once with "database is locked"
+            (a stale WAL snapshot is not retried by busy_timeout). Queued, they both succeed.
+            """
+            if request.endpoint == "static":
+                return
+            connection = session.connection()
+            if not connection.connection.dbapi_connection.in_transaction:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     @app.after_request
     def commit_request(response: Response) -> Response:
