@@ -45,6 +45,19 @@ def set_status(app, *args):
     return app.test_cli_runner().invoke(args=["demarches", "set-status", *args])
 
 
+def test_one_mention_typed_on_the_command_line_is_kept_as_a_list(client, auth, create_user, app):
+    reference = cmi_request(app, client, auth, create_user)
+    create_user(email="agent@example.org", role="agent")
+    result = set_status(app, reference, "accordee", "--by", "agent@example.org", "--data", "duree=5",
+                        "--data", "mentions_accordees=stationnement")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        assert dossier.status_data["mentions_accordees"] == ["stationnement"]
+    tracking = page(client.get(f"/demandes/{reference}"))
+    assert "Stationnement" in tracking and "s, t, a" not in tracking
+
+
 def test_agent_transitions_are_recorded_and_notified(client, auth, create_user, app, mailbox):
     reference = cmi_request(app, client, auth, create_user)
     create_user(email="agent@example.org", role="agent")

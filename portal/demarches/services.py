@@ -535,8 +535,11 @@ def change_status(dossier: Dossier, status_id: str, by=None, note: str = "",
         allowed = ", ".join(workflow.transitions.get(dossier.status, [])) or "aucun"
         raise WorkflowError(f"Passage de « {dossier.status} » à « {status_id} » non prévu "
                             f"(possibles : {allowed}).")
-    data = data or {}
     status = workflow.statuses[status_id]
+    data = dict(data or {})
+    for f in status.data:  # one ticked box typed on a command line is still a list
+        if f.type == "checkboxes" and isinstance(data.get(f.id), str):
+            data[f.id] = [data[f.id]]
     errors: dict[str, str] = {}
     for f in status.data:
         errors.update(engine.validate_value(f, data.get(f.id), settings(now)))
