@@ -108,6 +108,19 @@ def test_images_are_reencoded_without_metadata(app):
         assert not image.getexif()
 
 
+@pytest.mark.parametrize("name", [
+    "../../etc/passwd.pdf", "C:\\Users\\moi\\avis.pdf", "/tmp/avis.pdf",
+    "fac\x00ture.pdf", "fac\x1b[31mture.pdf", "facture\u202efdp.exe", "a\nb.pdf",
+])
+def test_names_with_paths_or_control_characters_are_refused(app, name):
+    assert "caractères non autorisés" in refused(app, pdf_bytes(), name)
+
+
+def test_ordinary_names_pass_as_they_are(app):
+    for name in ("Avis d'impôt 2025 (copie).pdf", "زوج\u200cفاتورة.pdf", "👩\u200d👧 famille.pdf"):
+        assert check(app, pdf_bytes(), name)[2] == name
+
+
 @pytest.mark.parametrize("raw, expected", [
     ("../../etc/passwd.pdf", "passwd.pdf"),
     ("C:\\Users\\moi\\avis.pdf", "avis.pdf"),
@@ -121,7 +134,7 @@ def test_names_are_cleaned(raw, expected):
 
 def test_files_are_encrypted_at_rest_under_server_made_names(app, tmp_path):
     with app.test_request_context():
-        stored = files.store_upload(as_upload(pdf_bytes("Texte secret"), "../avis.pdf"))
+        stored = files.store_upload(as_upload(pdf_bytes("Texte secret"), "avis.pdf"))
         database.session.commit()
         on_disk = (tmp_path / "uploads" / stored.key).read_bytes()
         assert stored.original_name == "avis.pdf" and len(stored.key) >= 30

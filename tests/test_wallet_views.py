@@ -72,7 +72,7 @@ def test_add_list_rename_download_delete(app, client, citizen, tmp_path):
                   "Certificat médical", "Acte de naissance", "Avis d'imposition", "Autre"):
         assert label in text
 
-    response = add(client, name="../../secret/avis d'échéance.pdf", issued_on="15/01/2026",
+    response = add(client, name="avis d'échéance.pdf", issued_on="15/01/2026",
                    valid_until="31/12/2030")
     assert response.status_code == 303 and response.location.endswith("/porte-documents/")
     [doc] = documents(app)
@@ -147,6 +147,8 @@ def test_filter_by_kind_and_person_with_and_without_htmx(app, client, citizen):
     (png_bytes() + b"%PDF-1.4", "image.png", "données après la fin"),
     (b"%PDF-1.4\n%%EOF", "casse.pdf", "incomplet ou endommagé"),
     (pdf_bytes() + b"%" * (200 * 1024), "gros.pdf", "dépasse la taille maximale de 200 Ko"),
+    (pdf_bytes(), "../../secret/avis.pdf", "caractères non autorisés"),
+    (pdf_bytes(), "avis\x1b.pdf", "caractères non autorisés"),
 ])
 def test_bad_files_are_refused_clearly_and_nothing_is_kept(app, client, citizen, tmp_path, data, name, message):
     response = add(client, data, name, title="Mon titre")

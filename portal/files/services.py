@@ -60,6 +60,12 @@ POLYGLOT_MESSAGE = (
     "Le fichier contient du contenu d'un autre format (page web, script ou autre document) : il "
     "est refusé. Enregistrez-le à nouveau en PDF, JPEG ou PNG."
 )
+# Bidirectional overrides and isolates make "fdp.exe" display as "exe.pdf".
+BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
+BAD_NAME_MESSAGE = (
+    "Le nom du fichier contient des caractères non autorisés (« / », « \\ » ou caractères "
+    "invisibles) : renommez le fichier sur votre ordinateur, puis déposez-le à nouveau."
+)
 BROKEN_IMAGE_MESSAGE = "L'image est endommagée ou incomplète : elle ne peut pas être lue."
 ACTIVE_PDF_MESSAGE = (
     "Le fichier PDF contient du contenu actif (script, action automatique ou fichier joint) : il "
@@ -93,9 +99,20 @@ def sniff_type(head: bytes) -> str | None:
 def clean_filename(name: str | None, content_type: str) -> str:
     """A display name without path separators or control characters, with the true extension."""
     name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").split("/")[-1])
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
+    name = "".join(c for c in name if not _unsafe_character(c))
     stem = re.sub(r"\s+", " ", name.rsplit(".", 1)[0]).strip(" .") or "document"
     return stem[:120] + EXTENSIONS[content_type]
+
+
+def _unsafe_character(c: str) -> bool:
+    """Control characters and bidi overrides; joiners (emoji, Persian) are ordinary text."""
+    return unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") or unicodedata.bidirectional(c) in BIDI_CONTROLS
+
+
+def check_filename(name: str) -> None:
+    """Browsers send a bare file name: a path or invisible characters mean a forged request."""
+    if "/" in name or "\\" in name or any(_unsafe_character(c) for c in name):
+        raise UploadRejected(BAD_NAME_MESSAGE)
 
 
 def max_upload_bytes() -> int:
@@ -226,6 +243,7 @@ def read_upload(upload: FileStorage | None) -> tuple[bytes, str, str]:
     """Validate an upload; returns (data ready to store, content_type, clean display name)."""
     if upload is None or not upload.filename:
         raise UploadRejected("Sélectionnez un fichier.")
+    check_filename(upload.filename)
     limit = max_upload_bytes()
     data = upload.stream.read(limit + 1)
     if not data:
