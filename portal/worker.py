@@ -66,6 +66,24 @@ def demarches_purge_drafts():
     return purge_drafts()
 
 
+@task
+def sweep_orphan_files():
+    """Stored files no row refers to any more; listing the storage is slow, so every 6 hours."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from portal.files.services import sweep_orphans
+
+    now = utcnow()
+    last = current_app.extensions.get("files_last_sweep")
+    if last is not None and now - last < timedelta(hours=6):
+        return "skipped"
+    removed = sweep_orphans(now=now)
+    current_app.extensions["files_last_sweep"] = now
+    return removed
+
+
 def run_once() -> dict[str, object]:
     results: dict[str, object] = {}
     for fn in TASKS:

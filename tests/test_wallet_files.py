@@ -268,3 +268,77 @@ def test_decompression_bombs_are_refused(app):
 def test_truncated_images_are_called_damaged(app):
     assert "endommagée ou incomplète" in refused(app, png_bytes()[:-20], "coupee.png")
     assert "endommagée ou incomplète" in refused(app, jpeg_with_metadata()[:300], "coupee.jpg")
+
+
+def keep_in_rows(app, create_user, wallet_key: str, dossier_key: str) -> None:
+    """A wallet document and a request's file that refer to two stored keys."""
+    from portal.demarches.models import Dossier, DossierFile
+    from portal.wallet.models import WalletDocument
+
+    user = create_user(email="camille@example.org")
+    with app.app_context():
+        database.session.add(WalletDocument(user_id=user.id, kind="autre", title="Avis", storage_key=wallet_key,
+                                            original_name="avis.pdf", content_type="application/pdf", size=5))
+        dossier = Dossier(user_id=user.id, procedure_id="cmi")
+        dossier.files.append(DossierFile(field_id="photo", storage_key=dossier_key, original_name="photo.png",
+                                         content_type="image/png", size=5))
+        database.session.add(dossier)
+        database.session.commit()
+
+
+def test_orphaned_files_are_swept_after_a_grace_period(app, create_user, tmp_path):
+    from datetime import timedelta
+
+    from portal.db import utcnow
+
+    folder = tmp_path / "uploads"
+    with app.app_context():
+        wallet_key, dossier_key, orphan, fresh_orphan = (files.store_bytes(b"x") for _ in range(4))
+        database.session.commit()
+    keep_in_rows(app, create_user, wallet_key, dossier_key)
+    (folder / (orphan + ".part")).write_bytes(b"half")  # a write cut short by a crash
+    with app.app_context():
+        assert files.sweep_orphans(now=utcnow()) == 0  # nothing is old enough yet
+        later = utcnow() + timedelta(days=2)
+        (folder / fresh_orphan).touch()
+        import os
+
+        os.utime(folder / fresh_orphan, (later.timestamp(), later.timestamp()))  # written "just now"
+        assert files.sweep_orphans(now=later) == 1
+    assert sorted(p.name for p in folder.iterdir()) == sorted([wallet_key, dossier_key, fresh_orphan])
+
+
+def test_the_worker_sweeps_at_most_every_six_hours(app, tmp_path):
+    from portal import worker
+
+    folder = tmp_path / "uploads"
+    with app.app_context():
+        key = files.store_bytes(b"x")
+        database.session.commit()
+        import os
+
+        os.utime(folder / key, (0, 0))  # written long ago, referenced by nothing
+        assert worker.run_once()["sweep_orphan_files"] == 1
+        assert not (folder / key).exists()
+        assert worker.run_once()["sweep_orphan_files"] == "skipped"
+
+
+class TestS3Sweep:
+    @pytest.fixture
+    def app_config(self, s3_config):
+        return s3_config
+
+    def test_orphans_are_swept_from_s3_too(self, app, s3_config, create_user):
+        from datetime import timedelta
+
+        from portal.db import utcnow
+        from tests.conftest import s3_keys
+
+        with app.app_context():
+            kept_key, other_key, orphan = (files.store_bytes(b"x") for _ in range(3))
+            database.session.commit()
+        keep_in_rows(app, create_user, kept_key, other_key)
+        with app.app_context():
+            assert files.sweep_orphans(now=utcnow()) == 0
+            assert files.sweep_orphans(now=utcnow() + timedelta(days=2)) == 1
+        assert sorted(s3_keys(s3_config)) == sorted(["files/" + kept_key, "files/" + other_key])

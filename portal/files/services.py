@@ -21,14 +21,16 @@ import re
 import secrets
 import unicodedata
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 from PIL import Image, ImageOps
-from sqlalchemy import event
+from sqlalchemy import event, select
 from werkzeug.datastructures import FileStorage
 
 from portal import db
@@ -319,10 +321,14 @@ class Storage(Protocol):
     def get(self, key: str) -> bytes: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
+    def listing(self) -> Iterator[tuple[str, datetime]]: ...
+
+
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,80}")
 
 
 def _checked(key: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{20,80}", key):
+    if not KEY_PATTERN.fullmatch(key):
         raise ValueError("invalid storage key")
     return key
 
@@ -356,6 +362,18 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    def listing(self) -> Iterator[tuple[str, datetime]]:
+        """Every stored key with its last change; a ``.part`` left by a crash counts as its key."""
+        if not self.root.is_dir():
+            return
+        for path in self.root.iterdir():
+            key = path.name.removesuffix(".part")
+            if KEY_PATTERN.fullmatch(key) and path.is_file():
+                yield key, datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+    def delete_partial(self, key: str) -> None:
+        (self.root / (_checked(key) + ".part")).unlink(missing_ok=True)
+
 
 class S3Storage:
     """An S3-compatible bucket (AWS, OVH, Scaleway, MinIO, Garage…)."""
@@ -388,6 +406,14 @@ class S3Storage:
                 return False
             raise
         return True
+
+    def listing(self) -> Iterator[tuple[str, datetime]]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = item["Key"][len(self.prefix):]
+                if KEY_PATTERN.fullmatch(key):
+                    yield key, item["LastModified"]
 
 
 def storage_root() -> Path:
@@ -487,3 +513,35 @@ def delete_stored(key: str) -> None:
 
 def stored_exists(key: str) -> bool:
     return get_storage().exists(key)
+
+
+# --- orphans ----------------------------------------------------------------------------------
+
+
+def referenced_keys() -> set[str]:
+    """Keys still in use: by convention, every table's ``storage_key`` column holds one."""
+    keys: set[str] = set()
+    for table in db.Base.metadata.tables.values():
+        column = table.c.get("storage_key")
+        if column is not None:
+            keys.update(db.session.scalars(select(column)))
+    return keys
+
+
+def sweep_orphans(grace: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
+    """Remove stored files no row refers to (a crash between writing and committing, a storage
+    outage during a deletion). Only files older than ``grace``: a unit of work in progress
+    may have written a file it has not committed yet."""
+    storage = get_storage()
+    cutoff = (now or db.utcnow()) - grace
+    stale = {key for key, modified in storage.listing() if modified < cutoff}
+    if not stale:
+        return 0
+    orphans = stale - referenced_keys()
+    for key in orphans:
+        _delete_quietly(storage, key)
+        if isinstance(storage, LocalStorage):
+            storage.delete_partial(key)
+    if orphans:
+        log.info("removed %d orphaned stored file(s)", len(orphans))
+    return len(orphans)
