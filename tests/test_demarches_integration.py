@@ -4,7 +4,7 @@ the wallet in file fields, notifications for status changes, the wallet's relati
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -180,7 +180,8 @@ def test_file_fields_offer_the_beneficiarys_wallet_with_freshness(client, auth, 
     assert response.status_code == 422  # other documents still missing
     dossier = dossier_row(app, draft)
     answer = dossier.answers["justificatif_domicile"]
-    assert answer["wallet_document"] == old and "trop ancien" in answer["warning"]
+    assert answer["wallet_document"] == old
+    assert answer["issued_on"] == (today - timedelta(days=500)).isoformat()
     step = page(client.get(f"/brouillons/{draft}/etapes/documents"))
     assert ">Facture 2024.pdf</a>" in step and "<strong>Attention :</strong> Délivré le" in step
     summary = page(client.get(f"/brouillons/{draft}/recapitulatif"))
@@ -188,6 +189,28 @@ def test_file_fields_offer_the_beneficiarys_wallet_with_freshness(client, auth, 
     # Choosing the recent one instead clears the warning.
     post_step(client, draft, "documents", {"justificatif_domicile-porte-documents": str(recent)})
     assert "Documents à vérifier" not in page(client.get(f"/brouillons/{draft}/recapitulatif"))
+
+
+def test_a_chosen_document_is_judged_again_when_the_draft_is_resumed(client, auth, create_user, app,
+                                                                     monkeypatch):
+    from datetime import datetime
+
+    from portal.demarches import services
+
+    sign_in(client, auth, create_user)
+    today = date.today()
+    bill = add_wallet(app, "camille@example.org", "justificatif_domicile", "Facture",
+                      issued_on=today - timedelta(days=300))
+    draft = start(client, "cmi")
+    post_step(client, draft, "documents", {"justificatif_domicile-porte-documents": str(bill)})
+    assert "Documents à vérifier" not in page(client.get(f"/brouillons/{draft}/recapitulatif"))
+    # The draft is resumed three months later: the bill is now over a year old.
+    later = datetime.now(UTC) + timedelta(days=90)
+    monkeypatch.setattr(services, "utcnow", lambda: later)
+    summary = page(client.get(f"/brouillons/{draft}/recapitulatif"))
+    assert "Documents à vérifier" in summary and "trop ancien" in summary
+    step = page(client.get(f"/brouillons/{draft}/etapes/documents"))
+    assert "<strong>Attention :</strong> Délivré le" in step
 
 
 def test_a_wallet_copy_survives_deletion_from_the_wallet(client, auth, create_user, app):

@@ -296,9 +296,8 @@ def attach_from_wallet(user, dossier: Dossier, field, document_id: str) -> Dossi
     if choice is None:
         raise UploadRejected("Choisissez un document de votre porte-documents dans la liste.")
     stored = wallet.copy_to_request(choice.document)
-    extra = {"wallet_document": choice.document.id}
-    if choice.message:
-        extra["warning"] = choice.message
+    dates = wallet.DocumentDates(choice.document.issued_on, choice.document.valid_until)
+    extra = {"wallet_document": choice.document.id, **dates.as_answer()}
     return attach_stored(dossier, field.id, stored, extra)
 
 
@@ -317,14 +316,26 @@ def keep_file_in_wallet(user, dossier: Dossier, field, row: DossierFile) -> None
                               relation_id=relation_id)
 
 
+def file_warning(field, value: Any, now: datetime | None = None) -> str:
+    """Why a document chosen in the wallet is stale or expired, judged today, not when it was
+    chosen: a draft resumed months later flags the photo that has grown too old."""
+    from portal.wallet import services as wallet
+
+    if not (isinstance(value, dict) and value.get("wallet_document")):
+        return ""
+    if "issued_on" not in value:  # chosen before the dates were kept with the answer
+        return value.get("warning") or ""
+    return wallet.freshness_warning(wallet.DocumentDates.from_answer(value), field.get("wallet_kind"),
+                                    field.get("max_age_days"), today(now))
+
+
 def file_warnings(procedure: Procedure, dossier: Dossier, context: dict) -> list[tuple[Any, str]]:
     """Visible file answers chosen in the wallet that are stale or expired: [(field, message)]."""
     result = []
     for step in engine.visible_steps(procedure, dossier.answers, context):
         for f in engine.visible_fields(step, procedure, dossier.answers, context):
-            value = dossier.answers.get(f.id)
-            if f.type == "file" and isinstance(value, dict) and value.get("warning"):
-                result.append((f, value["warning"]))
+            if f.type == "file" and (message := file_warning(f, dossier.answers.get(f.id))):
+                result.append((f, message))
     return result
 
 

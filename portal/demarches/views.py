@@ -597,6 +597,11 @@ def demarche_wallet_choices(dossier, field) -> list:
     return services.wallet_choices(current_user, dossier, field)
 
 
+@bp.app_template_global("demarche_file_warning")
+def demarche_file_warning(field, value) -> str:
+    return services.file_warning(field, value)
+
+
 @bp.app_template_global("paris_time")
 def paris_time(value) -> str:
     return value.astimezone(services.PARIS).strftime("%H h %M")

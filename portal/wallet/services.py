@@ -260,6 +260,31 @@ def assess(document: WalletDocument, max_age_days: int | None = None,
     return DocumentChoice(document, not (stale or expired), stale, expired, " ".join(messages))
 
 
+@dataclass(frozen=True)
+class DocumentDates:
+    """The dates of a document copied into a request: enough to judge its freshness again."""
+
+    issued_on: date | None
+    valid_until: date | None
+
+    def as_answer(self) -> dict[str, str | None]:
+        return {"issued_on": self.issued_on and self.issued_on.isoformat(),
+                "valid_until": self.valid_until and self.valid_until.isoformat()}
+
+    @classmethod
+    def from_answer(cls, value: dict) -> DocumentDates:
+        def parse(text):
+            return date.fromisoformat(text) if text else None
+        return cls(parse(value.get("issued_on")), parse(value.get("valid_until")))
+
+
+def freshness_warning(dates: DocumentDates, kind: str | None, max_age_days: int | None,
+                      today: date) -> str:
+    """The warning for a document with these dates, judged today (empty when it qualifies)."""
+    rule = FRESHNESS_RULES.get(kind) if kind else None
+    return assess(dates, max_age_days, rule, today).message  # type: ignore[arg-type]
+
+
 def documents_for(user: User, kind: str | None, max_age_days: int | None = None,
                   beneficiary=None, today: date | None = None) -> list[DocumentChoice]:
     """The documents of ``kind`` for ``beneficiary`` (None: the person), qualifying ones first.
