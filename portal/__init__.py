@@ -27,6 +27,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("portal").setLevel(logging.INFO)
 
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     database.init_app(app)
     from portal.files.services import init_app as init_files
 

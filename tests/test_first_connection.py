@@ -120,3 +120,26 @@ def test_temporary_password_lasts_30_days_by_default(app, provisioned):
     user, _ = provisioned
     lifetime = user.temp_password_expires_at - user.created_at
     assert timedelta(days=29, hours=23) < lifetime <= timedelta(days=30, seconds=5)
+
+
+def test_temporary_password_expiring_during_the_first_connection_is_refused(app, client, auth, provisioned):
+    user, temporary = provisioned
+    auth.login(user.identifier, temporary)
+    row = db.session.get(User, user.id)
+    row.temp_password_expires_at = services.utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    response = post_form(client, "/premiere-connexion", first_connection_data(temporary))
+    assert response.status_code == 422 and "Le mot de passe temporaire est incorrect." in page(response)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).status == "provisioned"
+
+
+def test_a_second_login_with_the_temporary_password_ends_the_first(app, client, auth, provisioned):
+    from tests.conftest import AuthActions
+
+    user, temporary = provisioned
+    auth.login(user.identifier, temporary)
+    other = app.test_client()
+    AuthActions(other).login(user.identifier, temporary)
+    assert client.get("/premiere-connexion").status_code == 302  # the first session is over
+    assert other.get("/premiere-connexion").status_code == 200

@@ -54,6 +54,18 @@ def test_session_ends_after_30_minutes_of_inactivity(client, auth, create_user):
     assert db.session.scalar(select(AuthSession)) is None
 
 
+def test_the_badge_polling_alone_does_not_keep_an_idle_session_alive(client, auth, create_user):
+    create_user()
+    auth.login()
+    poll = {"HX-Request": "true", "HX-Target": "notification-badge"}
+    _age_session(idle={"minutes": 20})
+    assert client.get("/notifications/compteur", headers=poll).status_code == 200  # still logged in
+    _age_session(idle={"minutes": 11})  # 31 minutes since the person last did anything
+    assert client.get("/notifications/compteur", headers=poll).status_code == 286  # htmx: stop polling
+    assert client.get("/compte").status_code == 302
+    assert db.session.scalar(select(AuthSession)) is None
+
+
 def test_session_ends_after_12_hours_even_when_active(client, auth, create_user):
     create_user()
     auth.login()

@@ -11,8 +11,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 
 from portal import db
@@ -155,9 +156,23 @@ class LoginResult:
     retry_after: int = 0  # seconds; > 0 means throttled
 
 
-def _throttle_keys(login: str, address: str) -> list[tuple[str, int]]:
+def _account_key(login: str, user: User | None) -> str:
+    """One counter per account, however it is typed (email, identifier, spaces, case)."""
+    if user is not None:
+        return f"account:{user.id}"
+    login = login.strip().lower()
+    return f"login:{(login if '@' in login else login.replace(' ', ''))[:240]}"
+
+
+def _throttle_keys(login: str, user: User | None, address: str, device: str | None) -> list[tuple[str, int]]:
+    """The counters a login attempt is checked against and charged to.
+
+    A browser that has already logged in to the account (its device cookie) has its own
+    counter instead of the account's: an attacker who keeps the account's counter blocked
+    cannot lock its owner out (OWASP "device cookies")."""
     free = current_app.config["LOGIN_FREE_ATTEMPTS"]
-    return [(f"id:{login.strip().lower()[:250]}", free), (f"ip:{address}", free * 4)]
+    first = (f"device:{device}", free) if device else (_account_key(login, user), free)
+    return [first, (f"ip:{address}", free * 4)]
 
 
 def _retry_after(keys: list[tuple[str, int]]) -> int:
@@ -187,17 +202,49 @@ def _record_failure(keys: list[tuple[str, int]]) -> None:
             row.blocked_until = now + timedelta(seconds=delay)
 
 
-def authenticate(login: str, password: str, address: str) -> LoginResult:
-    """Check credentials with a growing delay per identifier and per address."""
-    keys = _throttle_keys(login, address)
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
+
+
+DEVICE_COOKIE = "guichet_appareil"
+DEVICE_MAX_AGE = timedelta(days=180)
+
+
+def known_device(cookie: str | None, user: User | None) -> str | None:
+    """The device id in a valid device cookie issued to this account, else None."""
+    if not cookie or user is None:
+        return None
+    try:
+        data = _device_serializer().loads(cookie, max_age=int(DEVICE_MAX_AGE.total_seconds()))
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("u") != user.id or not isinstance(data.get("d"), str):
+        return None
+    return data["d"]
+
+
+def device_cookie_for(user: User) -> str:
+    """Set after a successful login: this browser is known to the account."""
+    return _device_serializer().dumps({"u": user.id, "d": secrets.token_urlsafe(16)})
+
+
+def temporary_password_matches(user: User, password: str) -> bool:
+    """A provisioned account's temporary password: right, and not expired."""
+    now = utcnow()
+    valid = user.temp_password_expires_at is not None and user.temp_password_expires_at > now
+    return verify_password(user.temp_password_hash, password) and valid  # always hash: same timing
+
+
+def authenticate(login: str, password: str, address: str, device_cookie: str | None = None) -> LoginResult:
+    """Check credentials with a growing delay per account (or known browser) and per address."""
+    user = find_by_login(login)
+    device = known_device(device_cookie, user)
+    keys = _throttle_keys(login, user, address, device)
     wait = _retry_after(keys)
     if wait:
         return LoginResult(retry_after=wait)
-    user = find_by_login(login)
-    now = utcnow()
     if user is not None and user.status == "provisioned":
-        valid_temp = user.temp_password_expires_at is not None and user.temp_password_expires_at > now
-        if valid_temp and verify_password(user.temp_password_hash, password):
+        if temporary_password_matches(user, password):
             db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0][0]))
             return LoginResult(user=user, first_connection=True)
     elif verify_password(user.password_hash if user else None, password):
@@ -239,9 +286,21 @@ def load_session_user(user_id: str) -> User | None:
         db.session.delete(row)
         g.auth_session = None
         return None
-    if row.last_seen_at + SESSION_TOUCH_INTERVAL < now:
+    if row.last_seen_at + SESSION_TOUCH_INTERVAL < now and not _is_background_request():
         row.last_seen_at = now
     return row.user
+
+
+def background_request(view):
+    """Mark a view that pages call on their own (polling): it is not the person's activity,
+    so it does not keep an idle session alive."""
+    view.is_background_request = True
+    return view
+
+
+def _is_background_request() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "is_background_request", False))
 
 
 def end_session() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -78,7 +78,8 @@ def login():
     form = forms.LoginForm()
     error = None
     if form.validate_on_submit():
-        result = services.authenticate(form.login.data, form.password.data, request.remote_addr or "")
+        result = services.authenticate(form.login.data, form.password.data, request.remote_addr or "",
+                                       request.cookies.get(services.DEVICE_COOKIE))
         if result.retry_after:
             minutes = max(1, round(result.retry_after / 60))
             error = _("Trop de tentatives de connexion. Veuillez réessayer dans %(n)s minute(s).",
@@ -88,10 +89,22 @@ def login():
         else:
             services.start_session(result.user, first_connection=result.first_connection)
             if result.first_connection:
+                services.end_other_sessions(result.user)  # one first connection at a time
                 return see_other("accounts.first_connection")
-            return redirect(safe_next(request.args.get("next"), "accounts.account"), code=303)
+            response = redirect(safe_next(request.args.get("next"), "accounts.account"), code=303)
+            _remember_device(response, result.user)
+            return response
     status = 422 if (form.errors or error) else 200
     return render_page("accounts/login.html", form=form, login_error=error, status=status)
+
+
+def _remember_device(response, user) -> None:
+    """A strictly necessary security cookie: this browser keeps its own login counter."""
+    if services.known_device(request.cookies.get(services.DEVICE_COOKIE), user):
+        return
+    response.set_cookie(services.DEVICE_COOKIE, services.device_cookie_for(user),
+                        max_age=int(services.DEVICE_MAX_AGE.total_seconds()), httponly=True,
+                        samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
 
 
 @bp.post("/deconnexion")
@@ -163,8 +176,7 @@ def first_connection():
     user = current_user._get_current_object()
     form = forms.FirstConnectionForm(data={"email": user.email} if request.method == "GET" else None)
     if form.validate_on_submit():
-        valid = user.temp_password_expires_at and verify_password(user.temp_password_hash,
-                                                                  form.temporary_password.data)
+        valid = services.temporary_password_matches(user, form.temporary_password.data)
         if not valid:
             form.temporary_password.errors.append(_("Le mot de passe temporaire est incorrect."))
         else:

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, g, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal.accounts.services import background_request
 from portal.core.web import render_page, see_other, wants_fragment
 from portal.notifications import services
 from portal.notifications.forms import SWITCHABLE_KINDS, PreferencesForm
@@ -67,6 +68,7 @@ def mark_all_read():
 
 
 @bp.get("/notifications/compteur")
+@background_request
 def badge():
     """htmx polling: just the header badge. Without htmx, the inbox itself."""
     if not current_user.is_authenticated:
