@@ -58,6 +58,28 @@ EN = {
     "Modifier mon mot de passe": "Change my password",
     "Supprimer mon compte": "Delete my account",
     "Enregistrer": "Save",
+    "Si cette adresse correspond à un compte, un courriel contenant votre identifiant vient de "
+    "vous être envoyé.": "If this address belongs to an account, an email with your identifier "
+    "has just been sent to it.",
+    "Si cet identifiant correspond à un compte, un courriel contenant un lien pour choisir un "
+    "nouveau mot de passe vient d'être envoyé à l'adresse associée. Ce lien est valable une heure.":
+    "If this identifier belongs to an account, an email with a link to choose a new password has "
+    "just been sent to its address. The link is valid for one hour.",
+    "Vous allez recevoir un email vous indiquant la marche à suivre pour finaliser la création "
+    "de votre compte.": "You will receive an email explaining how to finish creating your account.",
+    "Trop de tentatives de connexion. Veuillez réessayer dans %(n)s minute(s).":
+    "Too many login attempts. Please try again in %(n)s minute(s).",
+    "Vous avez déjà un compte": "You already have an account",
+    "Finalisez la création de votre compte": "Finish creating your account",
+    "Votre compte est créé": "Your account has been created",
+    "Votre identifiant": "Your identifier",
+    "Réinitialisation de votre mot de passe": "Resetting your password",
+    "Votre mot de passe a été modifié": "Your password has been changed",
+    "Votre compte est activé": "Your account is active",
+    "Confirmez votre nouvelle adresse email": "Confirm your new email address",
+    "Demande de changement d'adresse email": "Email address change requested",
+    "Votre adresse email a été modifiée": "Your email address has been changed",
+    "Votre compte a été supprimé": "Your account has been deleted",
 }
 
 

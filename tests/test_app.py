@@ -89,6 +89,19 @@ def test_english_catalogue_can_be_chosen(client):
     assert "Log in" in page
 
 
+def test_account_messages_and_email_subjects_are_translated(app, client, create_user, mailbox):
+    from tests.conftest import deliver, emails_to, post_form
+
+    create_user(email="camille@example.org")
+    post_form(client, "/langue", {"lang": "en", "next": "/connexion"})
+    wrong = post_form(client, "/connexion", {"login": "camille@example.org", "password": "Mauvais-1!"})
+    assert "Incorrect identifier or password." in wrong.get_data(as_text=True)
+    post_form(client, "/identifiant-oublie", {"email": "camille@example.org"})
+    assert "an email with your identifier" in client.get("/connexion").get_data(as_text=True)
+    deliver(app)
+    assert [m["Subject"] for m in emails_to(mailbox, "camille@example.org")] == ["[Guichet] Your identifier"]
+
+
 def test_migrations_build_the_same_schema_as_the_models(app, backend):
     """Alembic is the only way the schema is made: migrations must match the models."""
     from portal.cli import upgrade_database

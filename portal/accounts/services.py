@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, g, request, session
+from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select
@@ -100,7 +101,7 @@ def request_registration(email: str) -> None:
     if existing is not None:
         queue_email(
             email,
-            "Vous avez déjà un compte",
+            _("Vous avez déjà un compte"),
             "already_registered",
             user=existing,
             login_url=absolute_url("accounts.login"),
@@ -110,7 +111,7 @@ def request_registration(email: str) -> None:
     secret = issue_token("register", email)
     queue_email(
         email,
-        "Finalisez la création de votre compte",
+        _("Finalisez la création de votre compte"),
         "confirm_registration",
         confirm_url=absolute_url("accounts.confirm_registration", token=secret),
         hours=48,
@@ -138,7 +139,7 @@ def complete_registration(token: Token, password: str) -> User:
     db.session.flush()
     queue_email(
         user.email,
-        "Votre compte est créé",
+        _("Votre compte est créé"),
         "welcome",
         user=user,
         account_url=absolute_url("accounts.account"),
@@ -329,7 +330,7 @@ def send_identifier_reminder(email: str) -> None:
         return
     queue_email(
         user.email,
-        "Votre identifiant",
+        _("Votre identifiant"),
         "identifier_reminder",
         user=user,
         login_url=absolute_url("accounts.login"),
@@ -343,7 +344,7 @@ def send_password_reset(login: str) -> None:
     secret = issue_token("reset", user.email, user)
     queue_email(
         user.email,
-        "Réinitialisation de votre mot de passe",
+        _("Réinitialisation de votre mot de passe"),
         "password_reset",
         user=user,
         reset_url=absolute_url("accounts.reset_password", token=secret),
@@ -378,7 +379,7 @@ def reset_password(token: Token, password: str) -> User | None:
         return None
     set_password(user, password)
     db.session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
-    queue_email(user.email, "Votre mot de passe a été modifié", "password_changed", user=user,
+    queue_email(user.email, _("Votre mot de passe a été modifié"), "password_changed", user=user,
                 reset_url=absolute_url("accounts.forgot_password"))
     add_to_inbox(user, "security", "Votre mot de passe a été modifié", PASSWORD_CHANGED_NOTICE)
     return user
@@ -386,7 +387,7 @@ def reset_password(token: Token, password: str) -> User | None:
 
 def change_password(user: User, new_password: str) -> None:
     set_password(user, new_password)
-    queue_email(user.email, "Votre mot de passe a été modifié", "password_changed", user=user,
+    queue_email(user.email, _("Votre mot de passe a été modifié"), "password_changed", user=user,
                 reset_url=absolute_url("accounts.forgot_password"))
     add_to_inbox(user, "security", "Votre mot de passe a été modifié", PASSWORD_CHANGED_NOTICE)
 
@@ -404,7 +405,7 @@ def complete_first_connection(user: User, new_password: str, email: str) -> bool
     if email != user.email:
         request_email_change(user, email)
         return True
-    queue_email(user.email, "Votre compte est activé", "welcome", user=user,
+    queue_email(user.email, _("Votre compte est activé"), "welcome", user=user,
                 account_url=absolute_url("accounts.account"))
     return False
 
@@ -427,14 +428,14 @@ def request_email_change(user: User, new_email: str) -> None:
     taken = find_by_email(new_email)
     if taken is not None and taken.id != user.id:
         # Same page for the person; the new address learns it already has an account.
-        queue_email(new_email, "Vous avez déjà un compte", "already_registered", user=taken,
+        queue_email(new_email, _("Vous avez déjà un compte"), "already_registered", user=taken,
                     login_url=absolute_url("accounts.login"),
                     reset_url=absolute_url("accounts.forgot_password"))
     else:
         secret = issue_token("email_change", new_email, user)
-        queue_email(new_email, "Confirmez votre nouvelle adresse email", "confirm_email_change",
+        queue_email(new_email, _("Confirmez votre nouvelle adresse email"), "confirm_email_change",
                     user=user, confirm_url=absolute_url("accounts.confirm_email_change", token=secret))
-    queue_email(user.email, "Demande de changement d'adresse email", "email_change_notice",
+    queue_email(user.email, _("Demande de changement d'adresse email"), "email_change_notice",
                 user=user, new_email=new_email)
 
 
@@ -445,7 +446,7 @@ def confirm_email_change(token: Token) -> User | None:
         return None
     old = user.email
     user.email = token.email
-    queue_email(old, "Votre adresse email a été modifiée", "email_changed", user=user,
+    queue_email(old, _("Votre adresse email a été modifiée"), "email_changed", user=user,
                 new_email=token.email)
     add_to_inbox(user, "security", "Votre adresse email a été modifiée",
                  f"L'adresse email de votre compte est désormais {token.email} (auparavant {old}). "
@@ -461,7 +462,7 @@ def delete_account(user: User) -> None:
     db.session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     db.session.execute(delete(Token).where(Token.user_id == user.id))
     db.session.delete(user)
-    queue_email(email, "Votre compte a été supprimé", "account_deleted", name=name)
+    queue_email(email, _("Votre compte a été supprimé"), "account_deleted", name=name)
 
 
 # --- provisioning (seed 000) ------------------------------------------------------------

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.accounts import forms, services
@@ -17,16 +18,16 @@ from portal.extensions import limiter
 bp = Blueprint("accounts", __name__)
 
 AUTH_LIMIT = "30 per minute"
-GENERIC_LOGIN_ERROR = "Identifiant ou mot de passe incorrect."
-SAME_ANSWER_IDENTIFIER = (
+GENERIC_LOGIN_ERROR = _l("Identifiant ou mot de passe incorrect.")
+SAME_ANSWER_IDENTIFIER = _l(
     "Si cette adresse correspond à un compte, un courriel contenant votre identifiant vient de "
     "vous être envoyé."
 )
-SAME_ANSWER_PASSWORD = (
+SAME_ANSWER_PASSWORD = _l(
     "Si cet identifiant correspond à un compte, un courriel contenant un lien pour choisir un "
     "nouveau mot de passe vient d'être envoyé à l'adresse associée. Ce lien est valable une heure."
 )
-REGISTRATION_SENT = (
+REGISTRATION_SENT = _l(
     "Vous allez recevoir un email vous indiquant la marche à suivre pour finaliser la création "
     "de votre compte."
 )
@@ -85,7 +86,7 @@ def login():
             error = _("Trop de tentatives de connexion. Veuillez réessayer dans %(n)s minute(s).",
                       n=minutes)
         elif result.user is None:
-            error = _(GENERIC_LOGIN_ERROR)
+            error = str(GENERIC_LOGIN_ERROR)
         else:
             services.start_session(result.user, first_connection=result.first_connection)
             if result.first_connection:
@@ -131,7 +132,7 @@ def register():
 @bp.get("/inscription/envoyee")
 def registration_sent():
     return render_page("accounts/message.html", title=_("Création de votre compte"),
-                       message=_(REGISTRATION_SENT))
+                       message=str(REGISTRATION_SENT))
 
 
 @bp.route("/inscription/confirmer/<token>", methods=["GET", "POST"])
@@ -199,7 +200,7 @@ def forgot_identifier():
     form = forms.ForgotIdentifierForm()
     if form.validate_on_submit():
         services.send_identifier_reminder(form.email.data)
-        flash(_(SAME_ANSWER_IDENTIFIER), "success")
+        flash(str(SAME_ANSWER_IDENTIFIER), "success")
         return see_other("accounts.login")
     return render_page("accounts/forgot_identifier.html", form=form, cancel_url=_cancel_url(),
                        status=form_status(form))
@@ -211,7 +212,7 @@ def forgot_password():
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
         services.send_password_reset(form.login.data)
-        flash(_(SAME_ANSWER_PASSWORD), "success")
+        flash(str(SAME_ANSWER_PASSWORD), "success")
         return see_other("accounts.login")
     return render_page("accounts/forgot_password.html", form=form, cancel_url=_cancel_url(),
                        status=form_status(form))
