@@ -191,6 +191,40 @@ def test_file_fields_offer_the_beneficiarys_wallet_with_freshness(client, auth, 
     assert "Documents à vérifier" not in page(client.get(f"/brouillons/{draft}/recapitulatif"))
 
 
+def test_the_wallet_list_can_pick_nothing_and_an_upload_wins_over_it(client, auth, create_user, app):
+    import re
+
+    sign_in(client, auth, create_user)
+    bill = add_wallet(app, "camille@example.org", "justificatif_domicile", "Facture du porte-documents",
+                      issued_on=date.today() - timedelta(days=30))
+    draft = start(client, "cmi")
+    text = page(client.get(f"/brouillons/{draft}/etapes/documents"))
+    group = text[text.index('id="justificatif_domicile-porte-documents-group"'):]
+    group = group[:group.index("</fieldset>")]
+    radios = re.findall(r'<input class="radio__input" type="radio"[^>]*>', group)
+    assert 'value=""' in radios[0] and "checked" in radios[0]  # "nothing" first, and the default
+    assert all("checked" not in r for r in radios[1:]) and f'value="{bill}"' in radios[1]
+    assert group.index("Aucun document du porte-documents") < group.index("Facture du porte-documents")
+    hint = "Si vous téléversez aussi un fichier depuis votre ordinateur, c'est ce fichier qui est joint à la demande"
+    assert hint in group and 'aria-describedby="justificatif_domicile-porte-documents-hint"' in group
+    assert 'id="justificatif_domicile-porte-documents-hint"' in group
+
+    # "Aucun": nothing attached from the wallet.
+    post_step(client, draft, "documents", {"justificatif_domicile-porte-documents": ""})
+    assert "justificatif_domicile" not in dossier_row(app, draft).answers
+    # Both a file from the computer and a wallet document: the upload is the one attached.
+    post_step(client, draft, "documents", {"justificatif_domicile-porte-documents": str(bill)},
+              files={"justificatif_domicile": PDF})
+    answer = dossier_row(app, draft).answers["justificatif_domicile"]
+    assert answer["name"] == "justificatif_domicile.pdf" and "wallet_document" not in answer
+    with app.app_context():
+        [attached] = database.session.get(Dossier, draft).files
+        assert attached.original_name == "justificatif_domicile.pdf"
+    # The file stays when the step is saved again with "Aucun".
+    post_step(client, draft, "documents", {"justificatif_domicile-porte-documents": ""})
+    assert dossier_row(app, draft).answers["justificatif_domicile"]["file_id"] == answer["file_id"]
+
+
 def test_a_chosen_document_is_judged_again_when_the_draft_is_resumed(client, auth, create_user, app,
                                                                      monkeypatch):
     from datetime import datetime
