@@ -15,7 +15,7 @@ from portal.demarches.models import Dossier
 from portal.notifications.models import Notification
 from portal.relations.models import Relation
 from portal.wallet.models import WalletDocument
-from tests.conftest import csrf_token, deliver, emails_to, page, post_form
+from tests.conftest import body, csrf_token, deliver, emails_to, page, post_form
 from tests.demarches_support import PDF, PNG, location, post_step, sign_in, start
 from tests.test_demarches_other import fill_duplicata, submit
 from tests.wallet_samples import pdf_bytes
@@ -318,7 +318,7 @@ def test_one_email_per_status_change_when_wanted(client, auth, create_user, app,
     reference = submit(client, fill_duplicata(client))
     deliver(app)
     [confirmation] = emails_to(mailbox, "camille@example.org")
-    assert reference in confirmation["Subject"]
+    assert confirmation["Subject"].endswith("Votre demande a bien été déposée") and reference in body(confirmation)
     assert set_status(app, reference, "en_fabrication", "--by", "agent@example.org").exit_code == 0
     deliver(app)
     mails = emails_to(mailbox, "camille@example.org")
