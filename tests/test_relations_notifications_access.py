@@ -87,6 +87,7 @@ def owner_dossiers(app, client, auth, create_user, tmp_path):
     from tests.test_demarches_other import submit
 
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    app.extensions.pop("file_storage", None)  # the storage is made on first use, from the config
     sign_in(client, auth, create_user, email="owner@example.org", nom=SECRET_NAME)
     ids = {}
     for name in ("draft", "submitted"):
