@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import deliver, emails_to, page
+from tests.conftest import body, deliver, emails_to, page
 from tests.demarches_support import PDF, PNG, location, post_step, sign_in, start
 
 ADDRESS = {"adresse-adresse": "1 rue de la Paix", "adresse-code_postal": "62000", "adresse-commune": "Arras"}
@@ -66,7 +66,7 @@ def test_mdph_branch_with_stationnement_and_invalidite(client, auth, create_user
     assert reference in confirmation and "Décision attendue au plus tard le" in confirmation
     deliver(app)
     [mail] = emails_to(mailbox, "camille@example.org")
-    assert reference in mail["Subject"]
+    assert mail["Subject"].endswith("Votre demande a bien été déposée") and reference in body(mail)
     receipt = client.get(f"/demandes/{reference}/recepisse.pdf")
     assert receipt.status_code == 200 and receipt.data.startswith(b"%PDF")
     tracking = page(client.get(f"/demandes/{reference}"))

@@ -15,7 +15,7 @@ from portal.demarches.models import Dossier
 from portal.notifications.models import Notification
 from portal.relations.models import Relation
 from portal.wallet.models import WalletDocument
-from tests.conftest import csrf_token, deliver, emails_to, page, post_form
+from tests.conftest import body, csrf_token, deliver, emails_to, page, post_form
 from tests.demarches_support import PDF, PNG, location, post_step, sign_in, start
 from tests.test_demarches_other import fill_duplicata, submit
 from tests.wallet_samples import pdf_bytes
@@ -191,6 +191,40 @@ def test_file_fields_offer_the_beneficiarys_wallet_with_freshness(client, auth, 
     assert "Documents à vérifier" not in page(client.get(f"/brouillons/{draft}/recapitulatif"))
 
 
+def test_the_wallet_list_can_pick_nothing_and_an_upload_wins_over_it(client, auth, create_user, app):
+    import re
+
+    sign_in(client, auth, create_user)
+    bill = add_wallet(app, "camille@example.org", "justificatif_domicile", "Facture du porte-documents",
+                      issued_on=date.today() - timedelta(days=30))
+    draft = start(client, "cmi")
+    text = page(client.get(f"/brouillons/{draft}/etapes/documents"))
+    group = text[text.index('id="justificatif_domicile-porte-documents-group"'):]
+    group = group[:group.index("</fieldset>")]
+    radios = re.findall(r'<input class="radio__input" type="radio"[^>]*>', group)
+    assert 'value=""' in radios[0] and "checked" in radios[0]  # "nothing" first, and the default
+    assert all("checked" not in r for r in radios[1:]) and f'value="{bill}"' in radios[1]
+    assert group.index("Aucun document du porte-documents") < group.index("Facture du porte-documents")
+    hint = "Si vous téléversez aussi un fichier depuis votre ordinateur, c'est ce fichier qui est joint à la demande"
+    assert hint in group and 'aria-describedby="justificatif_domicile-porte-documents-hint"' in group
+    assert 'id="justificatif_domicile-porte-documents-hint"' in group
+
+    # "Aucun": nothing attached from the wallet.
+    post_step(client, draft, "documents", {"justificatif_domicile-porte-documents": ""})
+    assert "justificatif_domicile" not in dossier_row(app, draft).answers
+    # Both a file from the computer and a wallet document: the upload is the one attached.
+    post_step(client, draft, "documents", {"justificatif_domicile-porte-documents": str(bill)},
+              files={"justificatif_domicile": PDF})
+    answer = dossier_row(app, draft).answers["justificatif_domicile"]
+    assert answer["name"] == "justificatif_domicile.pdf" and "wallet_document" not in answer
+    with app.app_context():
+        [attached] = database.session.get(Dossier, draft).files
+        assert attached.original_name == "justificatif_domicile.pdf"
+    # The file stays when the step is saved again with "Aucun".
+    post_step(client, draft, "documents", {"justificatif_domicile-porte-documents": ""})
+    assert dossier_row(app, draft).answers["justificatif_domicile"]["file_id"] == answer["file_id"]
+
+
 def test_a_chosen_document_is_judged_again_when_the_draft_is_resumed(client, auth, create_user, app,
                                                                      monkeypatch):
     from datetime import datetime
@@ -284,7 +318,7 @@ def test_one_email_per_status_change_when_wanted(client, auth, create_user, app,
     reference = submit(client, fill_duplicata(client))
     deliver(app)
     [confirmation] = emails_to(mailbox, "camille@example.org")
-    assert reference in confirmation["Subject"]
+    assert confirmation["Subject"].endswith("Votre demande a bien été déposée") and reference in body(confirmation)
     assert set_status(app, reference, "en_fabrication", "--by", "agent@example.org").exit_code == 0
     deliver(app)
     mails = emails_to(mailbox, "camille@example.org")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from portal import db as database
 from portal.demarches.models import Dossier
-from tests.conftest import csrf_token, deliver, emails_to, page
+from portal.demarches.services import french_date
+from tests.conftest import body, csrf_token, deliver, emails_to, page
 from tests.demarches_support import PDF, location, post_step, sign_in, start
 
 ADDRESS = {"adresse-adresse": "1 rue de la Paix", "adresse-code_postal": "62000", "adresse-commune": "Arras"}
@@ -250,7 +252,16 @@ def test_confirmation_email_reaches_the_mailbox(client, auth, create_user, mailb
     assert reference.encode() in receipt.data and "Récépissé de dépôt".encode("latin-1") in receipt.data
     deliver(app)
     [mail] = emails_to(mailbox, "camille@example.org")
-    assert f"Votre demande {reference} a bien été déposée" in mail["Subject"]
+    assert mail["Subject"] == "[Guichet] Votre demande a bien été déposée"
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    for text in (body(mail), html):
+        assert reference in text and french_date(datetime.now(UTC)) in text
+        assert re.search(rf"http://localhost/demandes/{reference}(?![/\w-])", text)  # the request page
+        assert f"http://localhost/demandes/{reference}/recepisse.pdf" in text
+        # A link to the portal, not the request's content: no procedure title, next steps or answers.
+        for secret in ("Duplicata", "CMI", "Imprimerie Nationale", "Martin", "CMI-99", "stationnement",
+                       "1 rue", "9 €", "Décision attendue"):
+            assert secret not in text.replace(reference, ""), secret
 
 
 def test_an_organisation_account_cannot_start_a_citizen_procedure(client, auth, create_user, app):

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 from portal import db as database
 from portal.db import utcnow
 from portal.demarches.models import Dossier, DossierEvent
-from tests.conftest import body, deliver, emails_to, page
-from tests.demarches_support import sign_in, start
-from tests.test_demarches_other import fill_duplicata, submit
+from tests.conftest import PASSWORD, body, deliver, emails_to, page, post_form
+from tests.demarches_support import PDF, PNG, post_step, sign_in, start
+from tests.test_demarches_other import ADDRESS, fill_duplicata, submit
 
 
 def inbox(app, email: str, kind: str = "status") -> list[tuple[str, str]]:
@@ -194,13 +194,33 @@ def test_references_are_sequential_per_procedure(client, auth, create_user, app)
     assert first.split("-")[0] == "CMID"
 
 
-def test_account_deletion_removes_dossiers_and_files(client, auth, create_user, app):
-    from portal.accounts.models import User
-    from portal.accounts.services import delete_account
+def test_account_deletion_removes_dossiers_and_files(client, auth, create_user, app, tmp_path):
+    """Deleting the account from its page: the rows go, and so do the request files in storage."""
+    from portal.demarches.models import DossierFile
+    from portal.wallet.models import WalletDocument
 
-    user = sign_in(client, auth, create_user)
-    reference = submit(client, fill_duplicata(client))
-    with app.test_request_context():
-        delete_account(database.session.get(User, user.id))
-        database.session.commit()
+    uploads = tmp_path / "uploads"
+    app.config["UPLOAD_FOLDER"] = str(uploads)
+    app.extensions.pop("file_storage", None)  # the storage is made on first use, from the config
+    sign_in(client, auth, create_user)
+    # A submitted request with a file, a draft with two (one also kept in the wallet).
+    sent = start(client, "cmi_duplicata")
+    assert post_step(client, sent, "motif", {"motif": "vol", "mention": "stationnement", "numero_carte": "CMI-99"},
+                     files={"declaration_vol": PDF}).status_code == 303
+    assert post_step(client, sent, "titulaire", {"nom": "Martin", "prenom": "Camille", "date_naissance": "1950-03-27",
+                                                 **ADDRESS, "email": "camille@example.org"}).status_code == 303
+    assert post_step(client, sent, "paiement", {"accord_tarif": "oui"}).status_code == 303
+    reference = submit(client, sent)
+    draft = start(client, "cmi")
+    post_step(client, draft, "documents", {"photo-conserver": "1"}, files={"photo": PNG, "justificatif_domicile": PDF})
+    with app.app_context():
+        keys = set(database.session.scalars(select(DossierFile.storage_key)))
+        assert len(keys) == 3 and database.session.query(WalletDocument).count() == 1
+    assert {p.name for p in uploads.iterdir()} >= keys and len(list(uploads.iterdir())) == 4
+
+    response = post_form(client, "/compte/supprimer", {"current_password": PASSWORD})
+    assert response.status_code == 303
+    with app.app_context():
         assert database.session.scalar(select(Dossier).where(Dossier.reference == reference)) is None
+        assert database.session.query(Dossier).count() == 0 and database.session.query(DossierFile).count() == 0
+    assert list(uploads.iterdir()) == []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import sys
 from pathlib import Path
 
+import click
 import pytest
+from flask.cli import FlaskGroup, ScriptInfo
 from fpdf import FPDF
 
 from portal import db as database
@@ -15,6 +19,7 @@ from tests.wallet_samples import upload
 TITLE = "TITRE-CONFIDENTIEL-7Q"
 FILENAME = "FICHIER-CONFIDENTIEL-3Z"
 CONTENT = "CONTENU-CONFIDENTIEL-9X"
+PORTAL = Path(__file__).resolve().parent.parent / "portal"
 SKIPPED_POSTS = {"accounts.logout"}  # keeps the visitor logged in for the rest of the walk
 
 
@@ -110,10 +115,127 @@ def test_the_owner_sees_it(client, auth, victim_document):
 
 def test_only_the_wallet_package_reads_wallet_rows():
     """No agent/admin page, command or API: nothing outside portal/wallet names the table."""
-    root = Path(__file__).resolve().parent.parent / "portal"
     offenders = [
-        str(path.relative_to(root)) for path in root.rglob("*.py")
-        if "wallet" not in path.relative_to(root).parts
+        str(path.relative_to(PORTAL)) for path in PORTAL.rglob("*.py")
+        if "wallet" not in path.relative_to(PORTAL).parts
         and ("WalletDocument" in path.read_text() or "wallet_documents" in path.read_text())
     ]
     assert offenders == []
+
+
+# Packages that may use the wallet: itself, the procedures that attach its documents, the files
+# it stores, and account deletion. Anything else importing it is a way in for agents or admins.
+WALLET_USERS = {"wallet", "demarches", "files", "accounts"}
+# Outside those, only the wiring: the blueprint registered, the table known to the schema.
+WALLET_WIRING = {("__init__.py", "portal.wallet.views"), ("models.py", "portal.wallet.models")}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, relative imports resolved, ``from portal import wallet`` included."""
+    package = ".".join(("portal", *path.relative_to(PORTAL).parent.parts))
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(filter(None, [*parent, base]))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "portal.wallet" in node.value:
+            found.add(node.value)  # importlib.import_module("portal.wallet…"), a string path
+    return found
+
+
+def test_only_allowed_packages_import_the_wallet():
+    offenders = []
+    for path in PORTAL.rglob("*.py"):
+        relative = path.relative_to(PORTAL)
+        if len(relative.parts) > 1 and relative.parts[0] in WALLET_USERS:
+            continue
+        for module in imported_modules(path):
+            wiring = any(relative.as_posix() == file and (module == wired or module.startswith(wired + "."))
+                         for file, wired in WALLET_WIRING)
+            if (module == "portal.wallet" or module.startswith("portal.wallet.")) and not wiring:
+                offenders.append(f"{relative}: {module}")
+    assert offenders == []
+
+
+def test_the_import_check_sees_every_form(tmp_path, monkeypatch):
+    """The check above would notice an agent page reaching for the wallet, however it is written."""
+    agents = tmp_path / "portal" / "agents"
+    agents.mkdir(parents=True)
+    monkeypatch.setattr(sys.modules[__name__], "PORTAL", tmp_path / "portal")
+    for source in ("import portal.wallet.services", "from portal.wallet import services",
+                   "from portal import wallet", "from ..wallet.models import WalletDocument",
+                   "importlib.import_module('portal.wallet.services')"):
+        (agents / "views.py").write_text(source + "\n")
+        assert any(m.startswith("portal.wallet") for m in imported_modules(agents / "views.py")), source
+
+
+# What each command prints, when run here: the ones that list things run against a wallet with
+# a document in it; the others are only asked for --help (they change things, or take an
+# object named on the command line and print only that). A new command fails the test until
+# it is put in one of the two.
+LISTING_COMMANDS = {
+    ("routes",): [],
+    ("demarches", "check"): [],
+    ("demo",): [],
+    ("worker",): ["--once"],
+    ("db", "current"): [],
+    ("limiter", "config"): [],
+    ("limiter", "limits"): [],
+}
+OTHER_COMMANDS = {
+    ("run",), ("shell",), ("db", "upgrade"), ("db", "downgrade"), ("db", "revision"),
+    ("accounts", "provision"), ("demarches", "set-status"), ("limiter", "clear"),
+}
+
+
+# Flask-Limiter's commands need its "cli" extra, not installed: without it they print only that.
+LIMITER_MISSING = "Missing dependencies for flask-limiter cli"
+
+
+def ran(command: tuple[str, ...], result) -> bool:
+    return result.exit_code == 0 or (command[0] == "limiter" and LIMITER_MISSING in result.output)
+
+
+def every_command(app) -> tuple[click.Group, list[tuple[str, ...]]]:
+    """The ``flask`` command as the console has it (Flask's own commands and the portal's)."""
+    group = FlaskGroup(create_app=lambda: app)
+    found = []
+
+    def walk(command, path):
+        context = click.Context(command, info_name=path[-1] if path else "flask",
+                                obj=ScriptInfo(create_app=lambda: app))
+        for name in command.list_commands(context):
+            sub = command.get_command(context, name)
+            if isinstance(sub, click.Group):
+                walk(sub, (*path, name))
+            else:
+                found.append((*path, name))
+
+    walk(group, ())
+    return group, found
+
+
+def test_no_command_lists_or_prints_wallet_content(app, victim_document):
+    group, commands = every_command(app)
+    assert set(commands) == set(LISTING_COMMANDS) | OTHER_COMMANDS, set(commands) ^ (set(LISTING_COMMANDS) | OTHER_COMMANDS)
+    runner = app.test_cli_runner()
+    outputs = {}
+    for command in commands:
+        result = runner.invoke(group, [*command, "--help"])
+        assert ran(command, result), (command, result.output)
+        outputs[command + ("--help",)] = result.output
+    for command, args in LISTING_COMMANDS.items():
+        result = runner.invoke(group, [*command, *args])
+        assert ran(command, result), (command, result.output, result.exception)
+        outputs[command] = result.output
+    assert "wallet.download" in outputs[("routes",)]  # the listings really ran
+    assert "cmi" in outputs[("demarches", "check")]
+    for command, output in outputs.items():
+        for secret in (TITLE, FILENAME, CONTENT):
+            assert secret not in output, (command, secret)

@@ -167,8 +167,12 @@ def test_choice_list_for_procedures_flags_stale_documents(app, create_user):
         macro = app.jinja_env.get_template("wallet/_choose.html").module.wallet_choices
         recent_id = choices[0].document.id
         html = str(macro("piece_acte", choices, "Choisir dans mon porte-documents", selected=recent_id))
+        nothing = str(macro("piece_acte", choices, "Choisir dans mon porte-documents"))
     assert html.index("Acte récent") < html.index("Acte ancien")
     assert f'value="{recent_id}" checked' in html
+    assert 'id="piece_acte-aucun" name="piece_acte" value="">' in html  # "Aucun…" not checked then
+    assert 'id="piece_acte-aucun" name="piece_acte" value="" checked>' in nothing
+    assert nothing.count(" checked") == 1
     assert 'aria-describedby="piece_acte-1-warning"' in html and 'id="piece_acte-1-warning"' in html
     assert "acte de naissance de moins de trois mois" in html.replace("&#39;", "'")
     assert "piece_acte-0-warning" not in html

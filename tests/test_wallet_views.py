@@ -1,4 +1,4 @@
-"""Porte-documents through the test client: add, list, filter, rename, download, delete."""
+"""Porte-documents through the test client: add, list, filter, modify, download, delete."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_empty_wallet_says_so(client, citizen):
     assert "l'administration n'y a pas accès" in text and "Votre porte-documents est vide" in text
 
 
-def test_add_list_rename_download_delete(app, client, citizen, tmp_path):
+def test_add_list_modify_download_delete(app, client, citizen, tmp_path):
     form = client.get("/porte-documents/ajouter")
     text = page(form)
     assert 'enctype="multipart/form-data"' in text and "Les champs marqués d'un astérisque (*) sont obligatoires." in text
@@ -86,10 +86,14 @@ def test_add_list_rename_download_delete(app, client, citizen, tmp_path):
     assert "Facture d'électricité" in listing and "Délivré le 15/01/2026" in listing
     assert "Valable jusqu'au 31/12/2030" in listing
 
-    response = post_form(client, f"/porte-documents/{doc.id}/renommer", {"title": "  EDF janvier  "})
+    assert f'href="/porte-documents/{doc.id}/modifier">Modifier<' in listing and "Renommer" not in listing
+    response = post_form(client, f"/porte-documents/{doc.id}/modifier", {
+        "title": "  EDF janvier  ", "kind": "justificatif_domicile", "person": "moi",
+        "issued_on": "15/01/2026", "valid_until": "31/12/2030"})
     assert response.status_code == 303
     assert documents(app)[0].title == "EDF janvier"
-    response = post_form(client, f"/porte-documents/{doc.id}/renommer", {"title": ""})
+    response = post_form(client, f"/porte-documents/{doc.id}/modifier", {
+        "title": "", "kind": "justificatif_domicile", "person": "moi", "issued_on": "", "valid_until": ""})
     assert response.status_code == 422 and "Saisissez un titre" in page(response)
     assert page(response).count("<title>Erreur : ") == 1
 
@@ -108,6 +112,85 @@ def test_add_list_rename_download_delete(app, client, citizen, tmp_path):
     assert response.status_code == 303
     assert documents(app) == [] and stored_files(tmp_path) == []
     assert client.get(f"/porte-documents/{doc.id}/telecharger").status_code == 404
+
+
+def modify(client, document_id, **fields):
+    form = {"title": "Facture d'électricité", "kind": "justificatif_domicile", "person": "moi",
+            "issued_on": "", "valid_until": ""}
+    form.update(fields)
+    return post_form(client, f"/porte-documents/{document_id}/modifier", form)
+
+
+def test_modify_title_kind_person_and_dates(app, client, citizen, tmp_path):
+    from datetime import date
+
+    from portal.accounts.models import User
+    from portal.relations import services as relations
+    from portal.wallet import services as wallet
+
+    with app.app_context():
+        lea = relations.create_relation(database.session.get(User, citizen.id), "enfant", {
+            "civilite": "Madame", "nom": "Martin", "prenom": "Léa", "date_naissance": date(2015, 5, 4)}).id
+        database.session.commit()
+    # Kept from a procedure, say: no date of issue, so never fresh enough for a procedure.
+    assert add(client, title="Acte", kind="autre", valid_until="31/12/2030").status_code == 303
+    [doc] = documents(app)
+
+    def freshness_message(beneficiary=None):
+        with app.test_request_context():
+            user = database.session.get(User, citizen.id)
+            return [c.message for c in wallet.documents_for(user, "acte_naissance", beneficiary=beneficiary)]
+
+    form = page(client.get(f"/porte-documents/{doc.id}/modifier"))
+    assert "<h1>Modifier un document</h1>" in form and 'value="Acte"' in form
+    assert '<option selected value="autre">' in form and 'value="31/12/2030"' in form
+    assert re.search(r'<input[^>]*checked[^>]*value="moi"|<input[^>]*value="moi"[^>]*checked', form)
+    assert "Léa Martin" in form and 'enctype="multipart/form-data"' not in form
+
+    # Every rule of the add form applies; nothing changes until the form is right.
+    issued = date.today().strftime("%d/%m/%Y")
+    for fields, message in (
+        ({"title": ""}, "Saisissez un titre pour ce document."),
+        ({"kind": ""}, "Choisissez le type de document."),
+        ({"kind": "inconnu"}, "N'est pas un choix valide."),
+        ({"issued_on": "32/13/2020"}, "La date doit être au format JJ/MM/AAAA"),
+        ({"issued_on": "01/01/2200"}, "La date de délivrance ne peut pas être dans le futur."),
+        ({"issued_on": "01/06/2025", "valid_until": "01/01/2025"},
+         "La date de fin de validité doit être après la date de délivrance."),
+        ({"person": "999999"}, "N'est pas un choix valide."),  # not one of the person's relations
+    ):
+        response = modify(client, doc.id, **fields)
+        text = page(response)
+        assert response.status_code == 422 and "<title>Erreur : " in text, fields
+        assert "Il y a un problème" in text, fields
+        assert message in text, fields
+    assert documents(app)[0].kind == "autre" and documents(app)[0].issued_on is None
+
+    response = modify(client, doc.id, title=" Acte de naissance de Léa ", kind="acte_naissance",
+                      person=str(lea), issued_on=issued, valid_until="")
+    assert response.status_code == 303 and response.location.endswith("/porte-documents/")
+    [changed] = documents(app)
+    assert (changed.title, changed.kind, changed.relation_id) == ("Acte de naissance de Léa", "acte_naissance", lea)
+    assert (changed.issued_on, changed.valid_until) == (date.today(), None)
+    assert changed.storage_key == doc.storage_key and stored_files(tmp_path) == [doc.storage_key]
+    listing = page(client.get("/porte-documents/"))
+    assert "Le document « Acte de naissance de Léa » a été modifié." in listing
+    assert freshness_message() == [] and freshness_message(lea) == [""]  # now dated, and Léa's
+
+    # Back to "Moi" without a date: flagged again, the date is really cleared.
+    assert modify(client, doc.id, kind="acte_naissance", person="moi").status_code == 303
+    [message] = freshness_message()
+    assert "Sa date de délivrance n'est pas renseignée" in message
+
+
+def test_the_former_rename_address_leads_to_modify(client, citizen):
+    add(client)
+    [doc] = documents(client.application)
+    response = client.get(f"/porte-documents/{doc.id}/renommer")
+    assert response.status_code == 301 and response.location.endswith(f"/porte-documents/{doc.id}/modifier")
+    response = post_form(client, f"/porte-documents/{doc.id}/renommer", {"title": "x"})
+    assert response.status_code == 308 and response.location.endswith(f"/porte-documents/{doc.id}/modifier")
+    assert client.get("/porte-documents/999999/renommer").status_code == 404
 
 
 def test_images_are_stored_without_metadata(app, client, citizen):

@@ -458,11 +458,13 @@ def submit(dossier: Dossier, procedure: Procedure, context: dict, now: datetime 
                  f"{procedure.title} ({dossier.beneficiary_label}) : {initial.label}. {initial.message}".strip(),
                  link=path_for("demarches.request_page", reference=dossier.reference))
     # The confirmation email is this change's one email, sent only if "status" emails are on.
+    # Like every email it carries links to the portal, never the request's content (not even
+    # the procedure's title): the reference, the date, the request page and the receipt.
     if email_wanted(user, "status"):
-        queue_email(user.email, f"Votre demande {dossier.reference} a bien été déposée",
-                    "demarche_submitted", user=user, dossier=dossier, procedure=procedure,
-                    submitted_on=french_date(now), deadlines=deadlines(dossier, procedure),
-                    url=link("demarches.request_page", reference=dossier.reference))
+        queue_email(user.email, "Votre demande a bien été déposée", "demarche_submitted", user=user,
+                    reference=dossier.reference, submitted_on=french_date(now),
+                    url=link("demarches.request_page", reference=dossier.reference),
+                    receipt_url=link("demarches.receipt", reference=dossier.reference))
     return True
 
 

@@ -438,7 +438,8 @@ def _base_from(form) -> dict[str, Any] | None:
 
 def _uploads(dossier: Dossier, procedure: Procedure, step: Step, ctx: dict) -> dict[str, str]:
     """Each visible file field: a file from the computer (kept in the wallet too when the box
-    is ticked) or a document chosen in the wallet (copied into the request)."""
+    is ticked) or a document chosen in the wallet (copied into the request). When both are
+    sent, the file from the computer wins, as the wallet list's hint tells the person."""
     from portal.files.services import UploadRejected
 
     errors = {}

@@ -64,11 +64,17 @@ def title_field():
                        description=_l("Par exemple : Facture d'électricité de mars."))
 
 
-class AddDocumentForm(FlaskForm):
-    file = FileField(_l("Fichier"), validators=[RequiredFile()],
-                     description=_l("Formats acceptés : PDF, JPEG ou PNG. Taille maximale : %(size)s.",
-                                    size="10 Mo"),
-                     render_kw={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"})
+# Declared before the details so that, in the add form, the file comes first in the error summary
+# (WTForms orders fields by creation).
+_file_field = FileField(_l("Fichier"), validators=[RequiredFile()],
+                        description=_l("Formats acceptés : PDF, JPEG ou PNG. Taille maximale : %(size)s.",
+                                       size="10 Mo"),
+                        render_kw={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"})
+
+
+class DocumentDetailsForm(FlaskForm):
+    """What describes a document: used to add one (with its file) and to modify it."""
+
     kind = SelectField(_l("Type de document"),
                        choices=[choice("", _l("Choisissez un type"))] + kind_choices(),
                        validators=[DataRequired(message=_l("Choisissez le type de document."))])
@@ -84,10 +90,22 @@ class AddDocumentForm(FlaskForm):
                                              "de séjour par exemple."),
                               render_kw={"inputmode": "numeric"})
 
-    def set_people(self, relations: list[tuple[int, str]], upload_limit: str) -> None:
+    @classmethod
+    def of_document(cls, document) -> DocumentDetailsForm:
+        """The form filled with a document's details (the posted ones win on a POST)."""
+        def typed(day):
+            return day.strftime("%d/%m/%Y") if day else ""
+        return cls(data={"kind": document.kind, "title": document.title,
+                         "person": SELF if document.relation_id is None else str(document.relation_id),
+                         "issued_on": typed(document.issued_on), "valid_until": typed(document.valid_until)})
+
+    def set_people(self, relations: list[tuple[int, str]]) -> None:
         self.person.choices = [(SELF, str(_l("Moi")))] + [(str(i), label) for i, label in relations]
-        self.file.description = _l("Formats acceptés : PDF, JPEG ou PNG. Taille maximale : %(size)s.",
-                                   size=upload_limit)
+
+    @property
+    def relation_id(self) -> int | None:
+        """The chosen person as the wallet stores it: None for "Moi", else the relation's id."""
+        return None if self.person.data == SELF else int(self.person.data)
 
     def validate_valid_until(self, field):
         issued = getattr(self.issued_on, "parsed", None)
@@ -96,8 +114,13 @@ class AddDocumentForm(FlaskForm):
             raise ValidationError(str(_l("La date de fin de validité doit être après la date de délivrance.")))
 
 
-class RenameForm(FlaskForm):
-    title = title_field()
+class AddDocumentForm(DocumentDetailsForm):
+    file = _file_field
+
+    def set_people(self, relations: list[tuple[int, str]], upload_limit: str) -> None:
+        super().set_people(relations)
+        self.file.description = _l("Formats acceptés : PDF, JPEG ou PNG. Taille maximale : %(size)s.",
+                                   size=upload_limit)
 
 
 class DeleteForm(FlaskForm):

@@ -1,4 +1,4 @@
-"""Porte-documents: add, list, rename, delete, choose for a procedure, copy into a request.
+"""Porte-documents: add, list, modify, delete, choose for a procedure, copy into a request.
 
 Confidential by construction: every query here is scoped to one owner, and nothing outside
 this module (no agent or admin page, no command) reads ``WalletDocument``.
@@ -133,14 +133,19 @@ def quota_bytes() -> int:
 # --- writing ------------------------------------------------------------------------------
 
 
-def add_document(user: User, upload: FileStorage | None, kind: str, title: str,
-                 relation_id: int | None = None, issued_on: date | None = None,
-                 valid_until: date | None = None) -> WalletDocument:
-    """Check the file, the quota, then store it encrypted; raises UploadRejected (French)."""
+def _check_details(user: User, kind: str, relation_id: int | None) -> None:
+    """A known kind, and the person themself or one of their own relations."""
     if kind not in KINDS:
         raise ValueError(kind)
     if relation_id is not None and relation_id not in dict(relation_choices(user)):
         raise ValueError("unknown relation")
+
+
+def add_document(user: User, upload: FileStorage | None, kind: str, title: str,
+                 relation_id: int | None = None, issued_on: date | None = None,
+                 valid_until: date | None = None) -> WalletDocument:
+    """Check the file, the quota, then store it encrypted; raises UploadRejected (French)."""
+    _check_details(user, kind, relation_id)
     data, content_type, name = read_upload(upload)
     check_quota(user, len(data))
     document = WalletDocument(
@@ -173,10 +178,7 @@ def keep_in_wallet(user: User, stored: StoredFile, kind: str, title: str,
 
     The request keeps its own file; the wallet gets an independent copy (quota checked).
     """
-    if kind not in KINDS:
-        raise ValueError(kind)
-    if relation_id is not None and relation_id not in dict(relation_choices(user)):
-        raise ValueError("unknown relation")
+    _check_details(user, kind, relation_id)
     check_quota(user, stored.size)
     copy = copy_stored(stored)
     document = WalletDocument(
@@ -189,8 +191,13 @@ def keep_in_wallet(user: User, stored: StoredFile, kind: str, title: str,
     return document
 
 
-def rename_document(document: WalletDocument, title: str) -> None:
-    document.title = title.strip()
+def update_document(user: User, document: WalletDocument, kind: str, title: str,
+                    relation_id: int | None = None, issued_on: date | None = None,
+                    valid_until: date | None = None) -> None:
+    """"Modifier": everything that describes the document; the file itself stays as it is."""
+    _check_details(user, kind, relation_id)
+    document.kind, document.title, document.relation_id = kind, title.strip(), relation_id
+    document.issued_on, document.valid_until = issued_on, valid_until
 
 
 def delete_document(document: WalletDocument) -> None:

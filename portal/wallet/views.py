@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from flask import Blueprint, abort, flash, request, send_file
+from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -63,11 +63,10 @@ def add():
     form = forms.AddDocumentForm()
     form.set_people(relations, megabytes(max_upload_bytes()))
     if form.validate_on_submit():
-        person = form.person.data
         try:
             services.add_document(
                 current_user, form.file.data, form.kind.data, form.title.data,
-                relation_id=None if person == services.SELF else int(person),
+                relation_id=form.relation_id,
                 issued_on=form.issued_on.parsed, valid_until=form.valid_until.parsed,
             )
         except UploadRejected as exc:
@@ -79,16 +78,29 @@ def add():
     return render_page("wallet/add.html", form=form, status=form_status(form))
 
 
+@bp.route("/<int:document_id>/modifier", methods=["GET", "POST"])
+@login_required
+def edit(document_id: int):
+    document = _owned(document_id)
+    form = forms.DocumentDetailsForm.of_document(document)
+    form.set_people(services.relation_choices(current_user))
+    if form.validate_on_submit():
+        services.update_document(
+            current_user, document, form.kind.data, form.title.data, relation_id=form.relation_id,
+            issued_on=form.issued_on.parsed, valid_until=form.valid_until.parsed,
+        )
+        flash(_("Le document « %(title)s » a été modifié.", title=document.title), "success")
+        return see_other("wallet.index")
+    return render_page("wallet/edit.html", form=form, document=document, status=form_status(form))
+
+
 @bp.route("/<int:document_id>/renommer", methods=["GET", "POST"])
 @login_required
 def rename(document_id: int):
-    document = _owned(document_id)
-    form = forms.RenameForm(obj=document)
-    if form.validate_on_submit():
-        services.rename_document(document, form.title.data)
-        flash(_("Le document a été renommé « %(title)s ».", title=document.title), "success")
-        return see_other("wallet.index")
-    return render_page("wallet/rename.html", form=form, document=document, status=form_status(form))
+    """The former "Renommer" page: its address leads to "Modifier" (308 keeps a POST a POST)."""
+    _owned(document_id)
+    return redirect(url_for("wallet.edit", document_id=document_id),
+                    code=308 if request.method == "POST" else 301)
 
 
 @bp.get("/<int:document_id>/telecharger")

@@ -43,7 +43,7 @@ def titles_listed(ui: Ui) -> list[str]:
     return [t.strip() for t in ui.page.locator("#documents tbody tr td:first-child").all_inner_texts()]
 
 
-def test_add_list_filter_rename_download_delete(ui: Ui, tmp_path: Path):
+def test_add_list_filter_modify_download_delete(ui: Ui, tmp_path: Path):
     files = sample_files(tmp_path)
     create_live_user(ui.live, "porte@example.org")
     ui.login("porte@example.org")
@@ -84,16 +84,31 @@ def test_add_list_filter_rename_download_delete(ui: Ui, tmp_path: Path):
     ui.follow("Voir tous les documents")
     assert len(titles_listed(ui)) == 2
 
-    # Rename
-    ui.follow("Renommer Facture d'électricité")
+    # Modify: the title, and the date of issue the document lacked.
+    ui.follow("Modifier Photo d'identité de Camille")
+    assert ui.page.locator("h1").inner_text() == "Modifier un document"
+    expect(ui.page.locator("#kind")).to_have_value("photo_identite")
+    expect(ui.page.locator("#valid_until")).to_have_value("31/12/2099")
+    expect(ui.page.get_by_role("radio", name="Moi")).to_be_checked()
+    ui.fill("issued_on", "01/01/2026")
+    ui.submit("Enregistrer les modifications")
+    assert "Le document « Photo d'identité de Camille » a été modifié." in ui.text()
+    expect(ui.page.locator("#documents tbody tr", has_text="Photo d'identité de Camille")).to_contain_text(
+        "Délivré le 01/01/2026")
+    ui.follow("Modifier Facture d'électricité")
     assert ui.page.locator("#title").input_value() == "Facture d'électricité"
+    expect(ui.page.locator("#issued_on")).to_have_value("02/03/2026")
     ui.fill("title", "")
-    ui.submit("Enregistrer")
+    ui.fill("valid_until", "01/01/2020")
+    ui.submit("Enregistrer les modifications")
     assert ui.page.title().startswith("Erreur : ")
-    expect(ui.page.locator(".error-summary")).to_contain_text("Saisissez un titre pour ce document.")
+    summary = ui.page.locator(".error-summary")
+    expect(summary).to_contain_text("Saisissez un titre pour ce document.")
+    expect(summary).to_contain_text("La date de fin de validité doit être après la date de délivrance.")
     ui.fill("title", "Facture EDF mars 2026")
-    ui.submit("Enregistrer")
-    assert "Le document a été renommé « Facture EDF mars 2026 »." in ui.text()
+    ui.fill("valid_until", "")
+    ui.submit("Enregistrer les modifications")
+    assert "Le document « Facture EDF mars 2026 » a été modifié." in ui.text()
     assert "Facture EDF mars 2026" in titles_listed(ui)
 
     # Download: the title is the file name, with the true extension and type.
