@@ -138,6 +138,7 @@ def make_app(backend: str, tmp_path, smtp_port: int, **overrides):
         "DEV_EMAIL_ECHO": False,
         "PORTAL_BASE_URL": "http://localhost",
         "RATELIMIT_ENABLED": False,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),  # never the developer's instance/uploads
     }
     config.update(overrides)
     app = create_app(config)
