@@ -242,6 +242,21 @@ def test_summary_modify_link_returns_to_the_summary(client, auth, create_user):
     assert location(response).endswith("/recapitulatif")
 
 
+def test_receipt_writes_the_fee_and_typographic_characters_legibly(client, auth, create_user):
+    sign_in(client, auth, create_user)
+    draft = start(client, "cmi_duplicata")
+    assert post_step(client, draft, "motif", {"motif": "perte", "mention": "stationnement",
+                                              "numero_carte": "CMI-99 “l’ancienne” – œuvre…"}).status_code == 303
+    assert post_step(client, draft, "titulaire", {"nom": "Martin", "prenom": "Camille",
+                                                  "date_naissance": "1950-03-27", **ADDRESS,
+                                                  "email": "camille@example.org"}).status_code == 303
+    assert post_step(client, draft, "paiement", {"accord_tarif": "oui"}).status_code == 303
+    receipt = client.get(f"/demandes/{submit(client, draft)}/recepisse.pdf").data
+    assert "Le duplicata est facturé 9 EUR et reste".encode("latin-1") in receipt
+    assert b'CMI-99 "l\'ancienne" - oeuvre...' in receipt
+    assert b"9 ?" not in receipt and b"?l" not in receipt
+
+
 def test_confirmation_email_reaches_the_mailbox(client, auth, create_user, mailbox, app):
     sign_in(client, auth, create_user)
     reference = submit(client, fill_duplicata(client))
