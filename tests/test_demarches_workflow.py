@@ -102,6 +102,31 @@ def test_agent_transitions_are_recorded_and_notified(client, auth, create_user, 
     assert all("Dossier complet." not in body(m) and "/notifications/" in body(m) for m in status_mails)
 
 
+def test_the_appeal_deadline_stays_after_the_decision_while_the_window_is_open(client, auth, create_user, app):
+    from portal.demarches import engine
+    from portal.demarches.services import PARIS, french_date
+
+    reference = cmi_request(app, client, auth, create_user)
+    create_user(email="agent@example.org", role="agent")
+    assert set_status(app, reference, "accordee", "--by", "agent@example.org", "--data", "duree=5",
+                      "--data", "mentions_accordees=stationnement").exit_code == 0
+    assert set_status(app, reference, "photo_attendue", "--by", "agent@example.org").exit_code == 0
+    with app.app_context():
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        until = french_date(engine.add_months(dossier.decided_at.astimezone(PARIS).date(), 2))
+    tracking = page(client.get(f"/demandes/{reference}"))
+    assert "Statut actuel : Photo attendue" in tracking
+    assert f"Recours possible jusqu'au {until}." in tracking and "Former un recours (RAPO)" in tracking
+    assert set_status(app, reference, "en_fabrication", "--by", "agent@example.org").exit_code == 0
+    assert f"Recours possible jusqu'au {until}." in page(client.get(f"/demandes/{reference}"))
+    with app.app_context():  # the two months have passed: nothing to offer any more
+        database.session.execute(update(Dossier).where(Dossier.reference == reference)
+                                 .values(decided_at=utcnow() - timedelta(days=70)))
+        database.session.commit()
+    tracking = page(client.get(f"/demandes/{reference}"))
+    assert "Recours possible jusqu'au" not in tracking and "Former un recours (RAPO)" not in tracking
+
+
 def test_refusal_gives_the_reasons_and_the_appeal_route_by_branch(client, auth, create_user, app, mailbox):
     reference = cmi_request(app, client, auth, create_user, filiere="mdph")
     create_user(email="agent@example.org", role="agent")
