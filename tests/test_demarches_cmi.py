@@ -180,6 +180,27 @@ def test_rate_below_80_refuses_invalidite_and_rate_above_refuses_priorite(client
     assert "à partir d'un taux d'incapacité permanente de 80 %" in page(response)
 
 
+@pytest.mark.parametrize("handicap, message", [
+    ({"reconnaissance": "taux", "taux": "80", "station_debout": "oui"},
+     "Avec ce taux, revenez à l'étape « Votre demande » pour demander la mention invalidité."),
+    ({"reconnaissance": "taux", "taux": "95", "station_debout": "oui"},
+     "Avec ce taux, revenez à l'étape « Votre demande » pour demander la mention invalidité."),
+    ({"reconnaissance": "invalidite_3", "station_debout": "oui"},
+     "Classé(e) en invalidité de 3e catégorie, vous relevez de la mention invalidité"),
+])
+def test_priorite_is_refused_from_80_percent_and_in_third_category_invalidity(client, auth, create_user,
+                                                                               handicap, message):
+    sign_in(client, auth, create_user)
+    draft = start(client, "cmi")
+    post_step(client, draft, "demande", {"type_demande": "premiere", "mentions": ["priorite"]})
+    post_step(client, draft, "situation", {"filiere": "mdph"})
+    response = post_step(client, draft, "handicap", handicap)
+    assert response.status_code == 422
+    assert message in page(response)
+    ok = post_step(client, draft, "handicap", {"reconnaissance": "taux", "taux": "79", "station_debout": "oui"})
+    assert ok.status_code == 303
+
+
 def test_fields_hidden_by_a_hidden_field_are_hidden_and_not_submitted(client, auth, create_user, app):
     sign_in(client, auth, create_user)
     draft = start(client, "cmi")
