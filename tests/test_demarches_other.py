@@ -110,6 +110,11 @@ def test_eligibility_questionnaire_without_an_account(client):
                                                                  "station_debout": "oui", "deplacement": "oui"}))
     assert "mention priorité" in text and "mention stationnement" in text and "Cerfa n°15692*02" in text
     assert "Vous pouvez demander la mention invalidité" not in text
+    text = page(client.post("/demarches/cmi_eligibilite", data={**base, "apa": "demandeur", "reconnaissance": "aucun",
+                                                                 "deplacement": "oui"}))
+    assert "par le biais du dossier de demande d'APA" in text and "certificat médical APA/CMI" in text
+    assert "Je demande l'APA en même temps que la CMI" in text and "Cerfa n°15692*02" not in text
+    assert "GIR 1 ou 2" in text and "mention stationnement" in text and "Votre niveau GIR" not in text
     text = page(client.post("/demarches/cmi_eligibilite", data={**base, "reside": "non", "apa": "non",
                                                                  "reconnaissance": "plus_80", "deplacement": "non"}))
     assert "Vous devez résider dans le département" in text
