@@ -170,6 +170,19 @@ def test_mes_demarches_drafts_and_requests_paginated(client, auth, create_user, 
     assert location(resume).endswith("/etapes/identite")
 
 
+def test_suivi_de_mes_demandes_second_page(client, auth, create_user, app):
+    app.config["DEMARCHES_PAGE_SIZE"] = 2
+    sign_in(client, auth, create_user)
+    references = [submit(client, fill_duplicata(client)) for _ in range(3)]
+    first = page(client.get("/mes-demarches"))
+    assert references[2] in first and references[1] in first and references[0] not in first
+    assert "Page 1 sur 2" in first and "/mes-demarches?demandes=2" in first
+    second = page(client.get("/mes-demarches?brouillons=1&demandes=2"))
+    assert references[0] in second and references[1] not in second and references[2] not in second
+    assert "Page 2 sur 2" in second and "Page suivante" not in second
+    assert "/mes-demarches?brouillons=1&demandes=1" in second  # « Page précédente » keeps the drafts page
+
+
 def test_delete_a_draft(client, auth, create_user, app):
     sign_in(client, auth, create_user)
     draft = start(client, "cmi")

@@ -162,6 +162,47 @@ def test_implicit_refusal_after_four_months_of_silence(client, auth, create_user
     assert "Refusée (sans réponse dans le délai de 4 mois)" in page(client.get(f"/demandes/{reference}"))
 
 
+def test_implicit_refusal_still_counts_from_submission_after_en_instruction(client, auth, create_user, app):
+    from portal.demarches.services import fire_deadlines
+
+    reference = cmi_request(app, client, auth, create_user)
+    create_user(email="agent@example.org", role="agent")
+    with app.app_context():  # submitted 100 days ago
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        submitted = dossier.submitted_at - timedelta(days=100)
+        dossier.submitted_at, dossier.deadline_at = submitted, dossier.deadline_at - timedelta(days=100)
+        deadline = dossier.deadline_at
+        database.session.commit()
+    assert set_status(app, reference, "en_instruction", "--by", "agent@example.org").exit_code == 0
+    assert set_status(app, reference, "controle", "--by", "agent@example.org").exit_code == 0
+    assert set_status(app, reference, "en_instruction", "--by", "agent@example.org").exit_code == 0
+    with app.app_context():
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        assert dossier.deadline_at == deadline  # not restarted by the instruction
+        assert submitted + timedelta(days=118) < dossier.deadline_at < submitted + timedelta(days=124)
+        assert fire_deadlines(now=submitted + timedelta(days=110)) == 0
+        assert fire_deadlines(now=submitted + timedelta(days=125)) == 1
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        assert dossier.status == "refus_implicite"
+
+
+def test_drafts_are_not_warned_before_the_two_weeks(client, auth, create_user, app):
+    from portal.demarches.services import purge_drafts
+
+    sign_in(client, auth, create_user)
+    draft = start(client, "cmi")
+    now = utcnow()
+    with app.app_context():  # six months is about 182 days: the warning comes at about 168 days
+        database.session.execute(update(Dossier).where(Dossier.id == draft)
+                                 .values(updated_at=now - timedelta(days=160)))
+        database.session.commit()
+        assert purge_drafts(now=now) == {"warned": 0, "deleted": 0}
+        assert purge_drafts(now=now + timedelta(days=5)) == {"warned": 0, "deleted": 0}
+        assert database.session.get(Dossier, draft).purge_warned_at is None
+        assert purge_drafts(now=now + timedelta(days=12)) == {"warned": 1, "deleted": 0}
+    assert len(inbox(app, "camille@example.org", "draft_reminder")) == 1
+
+
 def test_the_worker_runs_the_demarches_tasks(client, auth, create_user, app):
     from portal.worker import run_once
 
