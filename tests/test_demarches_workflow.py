@@ -136,6 +136,12 @@ def test_refusal_gives_the_reasons_and_the_appeal_route_by_branch(client, auth, 
     [(subject, text)] = [n for n in inbox(app, "camille@example.org") if "Refusée" in n[0]]
     assert "Taux d'incapacité insuffisant." in text
     assert "CDAPH" in text and "deux mois" in text and "Recours possible jusqu'au" in text
+    with app.app_context():  # still at the decision after the two months: a late RAPO stays possible
+        database.session.execute(update(Dossier).where(Dossier.reference == reference)
+                                 .values(decided_at=utcnow() - timedelta(days=90)))
+        database.session.commit()
+    tracking = page(client.get(f"/demandes/{reference}"))
+    assert "Recours possible jusqu'au" in tracking and "Former un recours (RAPO)" in tracking
 
 
 def test_implicit_refusal_after_four_months_of_silence(client, auth, create_user, app, mailbox):
