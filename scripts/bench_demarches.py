@@ -33,8 +33,26 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
+    run(args.runs)
+
+
+def start_draft(client, token) -> int:
+    """"Commencer" on the CMI, "Pour moi" when the procedure asks for whom: the new draft's id."""
+    response = client.post("/demarches/cmi/commencer", data={"csrf_token": token("/demarches/cmi")})
+    if response.headers["Location"].endswith("/pour-qui"):
+        response = client.post("/demarches/cmi/pour-qui", data={"csrf_token": token("/demarches/cmi/pour-qui"),
+                                                                 "beneficiaire": "moi"})
+    found = re.search(r"/brouillons/(\d+)/", response.headers.get("Location", ""))
+    if found is None:
+        raise RuntimeError(f"« Commencer » n'a pas ouvert de brouillon : {response.status_code} "
+                           f"{response.headers.get('Location')}")
+    return int(found.group(1))
+
+
+def run(runs: int, url: str | None = None) -> dict[str, dict[str, float]]:
+    """Measure each request ``runs`` times, print the figures and return them by label."""
     folder = tempfile.mkdtemp(prefix="guichet-bench-")
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
+    url = url or os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
     import_all_models()
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "RATELIMIT_ENABLED": False,
                       "ARGON2_PROFILE": "fast", "DEV_EMAIL_ECHO": False, "UPLOAD_FOLDER": folder})
@@ -58,14 +76,15 @@ def main() -> None:
         return re.search(r'name="csrf-token" content="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
 
     client.post("/connexion", data={"csrf_token": token("/connexion"), "login": email, "password": PASSWORD})
-    response = client.post("/demarches/cmi/commencer", data={"csrf_token": token("/demarches/cmi")})
-    draft = int(re.search(r"/brouillons/(\d+)/", response.headers["Location"]).group(1))
+    draft = start_draft(client, token)
     step_url = f"/brouillons/{draft}/etapes/identite"
     csrf = token(step_url)
 
+    figures: dict[str, dict[str, float]] = {}
+
     def measure(label: str, call) -> None:
         times, counts = [], []
-        for index in range(args.runs):
+        for index in range(runs):
             queries["n"] = 0
             start = time.perf_counter()
             response = call(index)
@@ -75,6 +94,7 @@ def main() -> None:
         times.sort()
         print(f"{label:<28} médiane {statistics.median(times):6.1f} ms   p95 {times[int(len(times) * .95) - 1]:6.1f} ms"
               f"   requêtes SQL {statistics.median(counts):.0f}")
+        figures[label] = {"median_ms": statistics.median(times), "queries": statistics.median(counts)}
 
     base = {"nom": "Martin"}
 
@@ -86,10 +106,11 @@ def main() -> None:
         base["nom"] = value
         return response
 
-    print(f"Base : {url.split('@')[-1]} — {args.runs} mesures")
+    print(f"Base : {url.split('@')[-1]} — {runs} mesures")
     measure("Enregistrement automatique", save)
     measure("Affichage d'une étape", lambda index: client.get(step_url))
     measure("Récapitulatif", lambda index: client.get(f"/brouillons/{draft}/recapitulatif"))
+    return figures
 
 
 if __name__ == "__main__":

@@ -180,6 +180,65 @@ def test_rate_below_80_refuses_invalidite_and_rate_above_refuses_priorite(client
     assert "à partir d'un taux d'incapacité permanente de 80 %" in page(response)
 
 
+@pytest.mark.parametrize("handicap, message", [
+    ({"reconnaissance": "taux", "taux": "80", "station_debout": "oui"},
+     "Avec ce taux, revenez à l'étape « Votre demande » pour demander la mention invalidité."),
+    ({"reconnaissance": "taux", "taux": "95", "station_debout": "oui"},
+     "Avec ce taux, revenez à l'étape « Votre demande » pour demander la mention invalidité."),
+    ({"reconnaissance": "invalidite_3", "station_debout": "oui"},
+     "Classé(e) en invalidité de 3e catégorie, vous relevez de la mention invalidité"),
+])
+def test_priorite_is_refused_from_80_percent_and_in_third_category_invalidity(client, auth, create_user,
+                                                                               handicap, message):
+    sign_in(client, auth, create_user)
+    draft = start(client, "cmi")
+    post_step(client, draft, "demande", {"type_demande": "premiere", "mentions": ["priorite"]})
+    post_step(client, draft, "situation", {"filiere": "mdph"})
+    response = post_step(client, draft, "handicap", handicap)
+    assert response.status_code == 422
+    assert message in page(response)
+    ok = post_step(client, draft, "handicap", {"reconnaissance": "taux", "taux": "79", "station_debout": "oui"})
+    assert ok.status_code == 303
+
+
+def test_fields_hidden_by_a_hidden_field_are_hidden_and_not_submitted(client, auth, create_user, app):
+    sign_in(client, auth, create_user)
+    draft = start(client, "cmi")
+    post_step(client, draft, "demande", {"type_demande": "premiere", "mentions": ["invalidite"],
+                                         "sous_mentions": ["besoin_accompagnement"]})
+    post_step(client, draft, "situation", {"filiere": "mdph"})
+    post_step(client, draft, "handicap", {"reconnaissance": "invalidite_3", "aidants-count": "1",
+                                          "aidants-0-present": "1", "aidants-0-nom": "Paul Martin"})
+    assert 'name="aidants-count"' in page(client.get(f"/brouillons/{draft}/etapes/handicap"))
+    # Priorité only: the sous-mentions are hidden, so the aidants (shown by a sous-mention) are too.
+    fill(client, draft, [
+        ("demande", {"type_demande": "premiere", "mentions": ["priorite"]}, None, "/etapes/identite"),
+        ("identite", IDENTITY, None, "/etapes/residence"),
+        ("residence", {**ADDRESS, "nationalite": "francaise"}, None, "/etapes/situation"),
+        ("situation", {"filiere": "mdph"}, None, "/etapes/handicap"),
+    ])
+    handicap = page(client.get(f"/brouillons/{draft}/etapes/handicap"))
+    assert 'name="aidants-count"' not in handicap and "Personnes qui vous accompagnent" not in handicap
+    fill(client, draft, [
+        ("handicap", {"reconnaissance": "taux", "taux": "50", "station_debout": "oui"}, None, "/etapes/documents"),
+        ("documents", {}, {"certificat_medical": PDF, "photo": PNG, "justificatif_domicile": PDF,
+                           "piece_identite": PNG}, "/etapes/engagement"),
+        ("engagement", {"attestation": "oui"}, None, "/recapitulatif"),
+    ])
+    response, summary = submit(client, draft)
+    assert response.status_code == 303 and "Paul Martin" not in page(summary)
+    reference = location(response).split("/demandes/")[1].split("/")[0]
+    assert "Paul Martin" not in page(client.get(f"/demandes/{reference}"))
+    with app.app_context():
+        from sqlalchemy import select
+
+        from portal import db as database
+        from portal.demarches.models import Dossier
+
+        answers = database.session.scalar(select(Dossier).where(Dossier.reference == reference)).answers
+        assert "aidants" not in answers and "sous_mentions" not in answers
+
+
 def test_conditional_fields_apply_on_save_without_javascript(client, auth, create_user):
     sign_in(client, auth, create_user)
     draft = start(client, "cmi")

@@ -144,7 +144,9 @@ def test_the_cmi_procedures_accept_natural_persons_only():
     documents = procedures["cmi"].all_fields()
     assert documents["photo"].get("wallet_kind") == "photo_identite"
     assert documents["justificatif_domicile"].get("wallet_kind") == "justificatif_domicile"
-    assert documents["certificat_medical"].get("max_age_days") == 183
+    # The MDPH medical certificate: less than one year old (the seeds give no shorter rule).
+    assert documents["certificat_medical"].get("max_age_days") == 365
+    assert documents["certificat_medical"].label == "Certificat médical de moins d'un an"
 
 
 def test_a_file_that_is_not_yaml_or_not_a_mapping(tmp_path: Path):

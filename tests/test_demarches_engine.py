@@ -156,6 +156,29 @@ def test_cross_field_rule_and_hidden_fields():
     assert engine.prune_hidden(procedure, {"m": ["p"], "detail": "oublié"}) == {"m": ["p"]}
 
 
+def test_conditions_read_the_answers_of_shown_fields_only():
+    procedure = make([
+        {"id": "m", "type": "checkboxes", "label": "M", "choices": [{"value": "p", "label": "P"},
+                                                                   {"value": "i", "label": "I"}]},
+        {"id": "sous", "type": "checkboxes", "label": "Sous", "when": {"field": "m", "contains": "i"},
+         "choices": [{"value": "a", "label": "A"}]},
+        {"id": "aidant", "type": "text", "label": "Aidant", "required": True,
+         "when": {"field": "sous", "contains": "a"}},
+        {"id": "sans_aidant", "type": "text", "label": "Sans aidant", "when": {"field": "aidant", "filled": False}},
+        {"id": "resume", "type": "computed", "label": "Résumé", "text": "non",
+         "cases": [{"when": {"field": "aidant", "filled": True}, "text": "avec {aidant}"}]},
+    ], rules=[{"if": {"field": "aidant", "equals": "X"}, "field": "m", "message": "Pas X."}])
+    step = procedure.steps[0]
+    stale = {"m": ["p"], "sous": ["a"], "aidant": "X", "sans_aidant": "oui"}  # "i" was unticked
+    assert engine.prune_hidden(procedure, stale) == {"m": ["p"], "sans_aidant": "oui"}
+    assert [f.id for f in engine.visible_fields(step, procedure, stale)] == ["m", "sans_aidant", "resume"]
+    assert engine.validate_step(step, procedure, stale, SETTINGS) == {}
+    assert engine.computed_text(procedure.all_fields()["resume"], stale, procedure) == "non"
+    shown = {"m": ["i"], "sous": ["a"], "aidant": "X", "sans_aidant": "oui"}
+    assert engine.prune_hidden(procedure, shown) == {"m": ["i"], "sous": ["a"], "aidant": "X"}
+    assert engine.validate_step(step, procedure, shown, SETTINGS) == {"m": "Pas X."}
+
+
 def test_computed_values_and_prefill():
     procedures = load_all(PROCEDURES_DIR)
     cmi = procedures["cmi"]

@@ -225,6 +225,21 @@ def test_the_wallet_list_can_pick_nothing_and_an_upload_wins_over_it(client, aut
     assert dossier_row(app, draft).answers["justificatif_domicile"]["file_id"] == answer["file_id"]
 
 
+def test_the_mdph_medical_certificate_may_be_up_to_a_year_old(client, auth, create_user, app):
+    sign_in(client, auth, create_user)
+    today = date.today()
+    for days in (200, 400):
+        add_wallet(app, "camille@example.org", "certificat_medical", f"Certificat {days}",
+                   issued_on=today - timedelta(days=days))
+    draft = start(client, "cmi")
+    post_step(client, draft, "situation", {"filiere": "mdph"})
+    text = page(client.get(f"/brouillons/{draft}/etapes/documents"))
+    assert "Certificat médical de moins d'un an" in text and "moins de 6 mois" not in text
+    fr = lambda days: (today - timedelta(days=days)).strftime("%d/%m/%Y")  # noqa: E731
+    assert f"Délivré le {fr(400)} : trop ancien, la démarche demande un document de moins d'un an." in text
+    assert f"Délivré le {fr(200)} : trop ancien" not in text
+
+
 def test_a_chosen_document_is_judged_again_when_the_draft_is_resumed(client, auth, create_user, app,
                                                                      monkeypatch):
     from datetime import datetime

@@ -112,6 +112,11 @@ def test_eligibility_questionnaire_without_an_account(client):
                                                                  "station_debout": "oui", "deplacement": "oui"}))
     assert "mention priorité" in text and "mention stationnement" in text and "Cerfa n°15692*02" in text
     assert "Vous pouvez demander la mention invalidité" not in text
+    text = page(client.post("/demarches/cmi_eligibilite", data={**base, "apa": "demandeur", "reconnaissance": "aucun",
+                                                                 "deplacement": "oui"}))
+    assert "par le biais du dossier de demande d'APA" in text and "certificat médical APA/CMI" in text
+    assert "Je demande l'APA en même temps que la CMI" in text and "Cerfa n°15692*02" not in text
+    assert "GIR 1 ou 2" in text and "mention stationnement" in text and "Votre niveau GIR" not in text
     text = page(client.post("/demarches/cmi_eligibilite", data={**base, "reside": "non", "apa": "non",
                                                                  "reconnaissance": "plus_80", "deplacement": "non"}))
     assert "Vous devez résider dans le département" in text
@@ -165,6 +170,19 @@ def test_mes_demarches_drafts_and_requests_paginated(client, auth, create_user, 
     # Resume goes back to the last step saved.
     resume = client.get(f"/brouillons/{drafts[0]}")
     assert location(resume).endswith("/etapes/identite")
+
+
+def test_suivi_de_mes_demandes_second_page(client, auth, create_user, app):
+    app.config["DEMARCHES_PAGE_SIZE"] = 2
+    sign_in(client, auth, create_user)
+    references = [submit(client, fill_duplicata(client)) for _ in range(3)]
+    first = page(client.get("/mes-demarches"))
+    assert references[2] in first and references[1] in first and references[0] not in first
+    assert "Page 1 sur 2" in first and "/mes-demarches?demandes=2" in first
+    second = page(client.get("/mes-demarches?brouillons=1&demandes=2"))
+    assert references[0] in second and references[1] not in second and references[2] not in second
+    assert "Page 2 sur 2" in second and "Page suivante" not in second
+    assert "/mes-demarches?brouillons=1&demandes=1" in second  # « Page précédente » keeps the drafts page
 
 
 def test_delete_a_draft(client, auth, create_user, app):
@@ -242,6 +260,21 @@ def test_summary_modify_link_returns_to_the_summary(client, auth, create_user):
                                                       "date_naissance": "1950-03-27", **ADDRESS,
                                                       "email": "camille@example.org"}, query="?retour=recapitulatif")
     assert location(response).endswith("/recapitulatif")
+
+
+def test_receipt_writes_the_fee_and_typographic_characters_legibly(client, auth, create_user):
+    sign_in(client, auth, create_user)
+    draft = start(client, "cmi_duplicata")
+    assert post_step(client, draft, "motif", {"motif": "perte", "mention": "stationnement",
+                                              "numero_carte": "CMI-99 “l’ancienne” – œuvre…"}).status_code == 303
+    assert post_step(client, draft, "titulaire", {"nom": "Martin", "prenom": "Camille",
+                                                  "date_naissance": "1950-03-27", **ADDRESS,
+                                                  "email": "camille@example.org"}).status_code == 303
+    assert post_step(client, draft, "paiement", {"accord_tarif": "oui"}).status_code == 303
+    receipt = client.get(f"/demandes/{submit(client, draft)}/recepisse.pdf").data
+    assert "Le duplicata est facturé 9 EUR et reste".encode("latin-1") in receipt
+    assert b'CMI-99 "l\'ancienne" - oeuvre...' in receipt
+    assert b"9 ?" not in receipt and b"?l" not in receipt
 
 
 def test_confirmation_email_reaches_the_mailbox(client, auth, create_user, mailbox, app):

@@ -102,6 +102,31 @@ def test_agent_transitions_are_recorded_and_notified(client, auth, create_user, 
     assert all("Dossier complet." not in body(m) and "/notifications/" in body(m) for m in status_mails)
 
 
+def test_the_appeal_deadline_stays_after_the_decision_while_the_window_is_open(client, auth, create_user, app):
+    from portal.demarches import engine
+    from portal.demarches.services import PARIS, french_date
+
+    reference = cmi_request(app, client, auth, create_user)
+    create_user(email="agent@example.org", role="agent")
+    assert set_status(app, reference, "accordee", "--by", "agent@example.org", "--data", "duree=5",
+                      "--data", "mentions_accordees=stationnement").exit_code == 0
+    assert set_status(app, reference, "photo_attendue", "--by", "agent@example.org").exit_code == 0
+    with app.app_context():
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        until = french_date(engine.add_months(dossier.decided_at.astimezone(PARIS).date(), 2))
+    tracking = page(client.get(f"/demandes/{reference}"))
+    assert "Statut actuel : Photo attendue" in tracking
+    assert f"Recours possible jusqu'au {until}." in tracking and "Former un recours (RAPO)" in tracking
+    assert set_status(app, reference, "en_fabrication", "--by", "agent@example.org").exit_code == 0
+    assert f"Recours possible jusqu'au {until}." in page(client.get(f"/demandes/{reference}"))
+    with app.app_context():  # the two months have passed: nothing to offer any more
+        database.session.execute(update(Dossier).where(Dossier.reference == reference)
+                                 .values(decided_at=utcnow() - timedelta(days=70)))
+        database.session.commit()
+    tracking = page(client.get(f"/demandes/{reference}"))
+    assert "Recours possible jusqu'au" not in tracking and "Former un recours (RAPO)" not in tracking
+
+
 def test_refusal_gives_the_reasons_and_the_appeal_route_by_branch(client, auth, create_user, app, mailbox):
     reference = cmi_request(app, client, auth, create_user, filiere="mdph")
     create_user(email="agent@example.org", role="agent")
@@ -111,6 +136,12 @@ def test_refusal_gives_the_reasons_and_the_appeal_route_by_branch(client, auth, 
     [(subject, text)] = [n for n in inbox(app, "camille@example.org") if "Refusée" in n[0]]
     assert "Taux d'incapacité insuffisant." in text
     assert "CDAPH" in text and "deux mois" in text and "Recours possible jusqu'au" in text
+    with app.app_context():  # still at the decision after the two months: a late RAPO stays possible
+        database.session.execute(update(Dossier).where(Dossier.reference == reference)
+                                 .values(decided_at=utcnow() - timedelta(days=90)))
+        database.session.commit()
+    tracking = page(client.get(f"/demandes/{reference}"))
+    assert "Recours possible jusqu'au" in tracking and "Former un recours (RAPO)" in tracking
 
 
 def test_implicit_refusal_after_four_months_of_silence(client, auth, create_user, app, mailbox):
@@ -135,6 +166,47 @@ def test_implicit_refusal_after_four_months_of_silence(client, auth, create_user
     deliver(app)
     assert len(emails_to(mailbox, "camille@example.org")) == 2  # confirmation, then the refusal
     assert "Refusée (sans réponse dans le délai de 4 mois)" in page(client.get(f"/demandes/{reference}"))
+
+
+def test_implicit_refusal_still_counts_from_submission_after_en_instruction(client, auth, create_user, app):
+    from portal.demarches.services import fire_deadlines
+
+    reference = cmi_request(app, client, auth, create_user)
+    create_user(email="agent@example.org", role="agent")
+    with app.app_context():  # submitted 100 days ago
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        submitted = dossier.submitted_at - timedelta(days=100)
+        dossier.submitted_at, dossier.deadline_at = submitted, dossier.deadline_at - timedelta(days=100)
+        deadline = dossier.deadline_at
+        database.session.commit()
+    assert set_status(app, reference, "en_instruction", "--by", "agent@example.org").exit_code == 0
+    assert set_status(app, reference, "controle", "--by", "agent@example.org").exit_code == 0
+    assert set_status(app, reference, "en_instruction", "--by", "agent@example.org").exit_code == 0
+    with app.app_context():
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        assert dossier.deadline_at == deadline  # not restarted by the instruction
+        assert submitted + timedelta(days=118) < dossier.deadline_at < submitted + timedelta(days=124)
+        assert fire_deadlines(now=submitted + timedelta(days=110)) == 0
+        assert fire_deadlines(now=submitted + timedelta(days=125)) == 1
+        dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
+        assert dossier.status == "refus_implicite"
+
+
+def test_drafts_are_not_warned_before_the_two_weeks(client, auth, create_user, app):
+    from portal.demarches.services import purge_drafts
+
+    sign_in(client, auth, create_user)
+    draft = start(client, "cmi")
+    now = utcnow()
+    with app.app_context():  # six months is about 182 days: the warning comes at about 168 days
+        database.session.execute(update(Dossier).where(Dossier.id == draft)
+                                 .values(updated_at=now - timedelta(days=160)))
+        database.session.commit()
+        assert purge_drafts(now=now) == {"warned": 0, "deleted": 0}
+        assert purge_drafts(now=now + timedelta(days=5)) == {"warned": 0, "deleted": 0}
+        assert database.session.get(Dossier, draft).purge_warned_at is None
+        assert purge_drafts(now=now + timedelta(days=12)) == {"warned": 1, "deleted": 0}
+    assert len(inbox(app, "camille@example.org", "draft_reminder")) == 1
 
 
 def test_the_worker_runs_the_demarches_tasks(client, auth, create_user, app):

@@ -79,7 +79,7 @@ def test_qualifying_documents_first_and_others_flagged(app, create_user):
         assert [c.document.title for c in choices if c.qualifies] == ["Facture octobre", "Facture gaz"]
         assert titles(choices)[2:] == ["Facture juin", "Limite", "Facture 2024", "Sans date"]
         assert choices[2].message \
-            == "Délivré le 02/06/2026 : trop ancien, la démarche demande un document de moins de 60 jours."
+            == "Délivré le 02/06/2026 : trop ancien, la démarche demande un document de moins de 2 mois."
 
 
 def test_expired_documents_are_flagged(app, create_user):

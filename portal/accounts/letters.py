@@ -10,11 +10,18 @@ from fpdf import FPDF
 
 from portal.accounts.models import User
 
+# Common characters of French text that Latin-1 lacks, written with Latin-1 ones.
+_LATIN1_EQUIVALENTS = str.maketrans({
+    "€": "EUR", "œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "‚": ",", "“": '"', "”": '"', "„": '"',
+    "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-", "…": "...", "•": "-", "≤": "<=", "≥": ">=",
+    "\u202f": " ", "\u2009": " ", "\u2007": " ", "\u200b": "", "Ÿ": "Y", "™": "(TM)",
+})
+
 
 def _latin1(text: str) -> str:
-    """The PDF core fonts are Latin-1: keep French accents, replace the rest."""
-    text = text.replace("œ", "oe").replace("Œ", "OE").replace("’", "'").replace("—", "-")
-    return text.encode("latin-1", "replace").decode("latin-1")
+    """The PDF core fonts are Latin-1: keep French accents, write the usual others (€, ’, “ ”,
+    –, …, œ) with Latin-1 equivalents, replace whatever is left with "?"."""
+    return text.translate(_LATIN1_EQUIVALENTS).encode("latin-1", "replace").decode("latin-1")
 
 
 def write_letter(user: User, temporary_password: str, folder: Path) -> Path:

@@ -151,21 +151,48 @@ def evaluate(cond: dict | None, answers: Answers, fields: dict[str, Field],
         return False
 
 
-def visible_steps(procedure: Procedure, answers: Answers, context: dict | None = None) -> list[Step]:
+def _shown_answers(procedure: Procedure, answers: Answers, basis: Answers, context: dict | None) -> Answers:
+    """The ``answers`` of the fields that ``basis`` shows (step and field conditions)."""
     fields = procedure.all_fields()
-    return [s for s in procedure.steps if evaluate(s.when, answers, fields, context)]
+    kept: Answers = {}
+    for step in procedure.steps:
+        if not evaluate(step.when, basis, fields, context):
+            continue
+        for f in step.fields:
+            if f.has_value and f.id in answers and evaluate(f.get("when"), basis, fields, context):
+                kept[f.id] = answers[f.id]
+    return kept
+
+
+def effective_answers(procedure: Procedure, answers: Answers, context: dict | None = None) -> Answers:
+    """The answers of the shown fields only. Conditions read these, never the answer a hidden
+    field still holds: hiding a field can hide the fields that depend on it, so the pruning
+    is repeated until nothing changes (« sous-mentions » hidden hides « aidants »)."""
+    basis = answers
+    for _ in range(len(procedure.all_fields()) + 2):
+        kept = _shown_answers(procedure, answers, basis, context)
+        if kept == basis:
+            break
+        basis = kept
+    return basis
+
+
+def visible_steps(procedure: Procedure, answers: Answers, context: dict | None = None) -> list[Step]:
+    fields, basis = procedure.all_fields(), effective_answers(procedure, answers, context)
+    return [s for s in procedure.steps if evaluate(s.when, basis, fields, context)]
 
 
 def visible_fields(step: Step, procedure: Procedure, answers: Answers,
                    context: dict | None = None) -> list[Field]:
-    fields = procedure.all_fields()
-    return [f for f in step.fields if evaluate(f.get("when"), answers, fields, context)]
+    fields, basis = procedure.all_fields(), effective_answers(procedure, answers, context)
+    return [f for f in step.fields if evaluate(f.get("when"), basis, fields, context)]
 
 
 def computed_text(field: Field, answers: Answers, procedure: Procedure,
                   context: dict | None = None) -> str:
     """The first matching case's text (or ``text``), with ``{field}`` replaced by answers."""
     fields = procedure.all_fields()
+    answers = effective_answers(procedure, answers, context)
     text = field.get("text", "")
     for case in field.get("cases") or []:
         if evaluate(case.get("when"), answers, fields, context):
@@ -339,9 +366,10 @@ def validate_step(step: Step, procedure: Procedure, answers: Answers, settings: 
             allowed = {c["value"] for c in (context or {}).get(f"choices_{f.id}", [])}
             if str(answers.get(f.id)) not in allowed:
                 errors[f.id] = f"Sélectionnez une demande proposée pour « {f.label} »."
+    basis = effective_answers(procedure, answers, context)
     for rule in step.rules:
         target = rule.get("field") or step.fields[0].id
-        if target not in errors and evaluate(rule["if"], answers, fields, context):
+        if target not in errors and evaluate(rule["if"], basis, fields, context):
             errors[target] = rule["message"]
     return errors
 
@@ -359,12 +387,7 @@ def validate_all(procedure: Procedure, answers: Answers, settings: Settings,
 
 def prune_hidden(procedure: Procedure, answers: Answers, context: dict | None = None) -> Answers:
     """The answers to keep at submission: hidden steps and fields are dropped."""
-    kept: Answers = {}
-    for step in visible_steps(procedure, answers, context):
-        for f in visible_fields(step, procedure, answers, context):
-            if f.has_value and f.id in answers:
-                kept[f.id] = answers[f.id]
-    return kept
+    return effective_answers(procedure, answers, context)
 
 
 # --- reading a posted step -----------------------------------------------------------------

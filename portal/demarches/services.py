@@ -649,11 +649,29 @@ def deadlines(dossier: Dossier, procedure: Procedure) -> dict[str, str]:
     result = {}
     if dossier.deadline_at is not None:
         result["decision_by"] = french_date(dossier.deadline_at)
+    day = appeal_until(dossier, procedure)
     status = procedure.workflow.statuses.get(dossier.status or "") if procedure.workflow else None
-    if status and status.appeal_months and dossier.decided_at:
-        day = engine.add_months(dossier.decided_at.astimezone(PARIS).date(), status.appeal_months)
+    # Shown while the window is open, and always while the decision is the current status
+    # (a RAPO can still be filed late, with a warning).
+    if day is not None and ((status is not None and status.decision)
+                            or day >= utcnow().astimezone(PARIS).date()):
         result["appeal_until"] = french_date(day)
     return result
+
+
+def appeal_until(dossier: Dossier, procedure: Procedure) -> date | None:
+    """The last day of the appeal window, counted from the decision (the last status marked
+    ``decision``, with its ``appeal_months``), whatever status followed it (photo attendue…)."""
+    if dossier.decided_at is None or procedure.workflow is None:
+        return None
+    statuses = procedure.workflow.statuses
+    current = statuses.get(dossier.status or "")
+    decision = current if current is not None and current.decision else \
+        next((statuses[e.status] for e in reversed(dossier.events)
+              if e.status in statuses and statuses[e.status].decision), None)
+    if decision is None or not decision.appeal_months:
+        return None
+    return engine.add_months(dossier.decided_at.astimezone(PARIS).date(), decision.appeal_months)
 
 
 def fire_deadlines(now: datetime | None = None) -> int:

@@ -238,6 +238,16 @@ def _fr(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def _duration_fr(days: int) -> str:
+    """365 -> "d'un an", 730 -> "de 2 ans", 90 -> "de 3 mois", 10 -> "de 10 jours"."""
+    if days % 365 == 0:
+        years = days // 365
+        return "d'un an" if years == 1 else f"de {years} ans"
+    if days % 30 == 0:
+        return f"de {days // 30} mois"
+    return f"de {days} jours"
+
+
 def assess(document: WalletDocument, max_age_days: int | None = None,
            rule: FreshnessRule | None = None, today: date | None = None) -> DocumentChoice:
     """Whether a document meets a maximum age (days, or the rule's months) and is still valid."""
@@ -247,7 +257,7 @@ def assess(document: WalletDocument, max_age_days: int | None = None,
     cutoff = None
     if max_age_days is not None:
         cutoff = today - timedelta(days=max_age_days)
-        requirement = f"moins de {max_age_days} jours"
+        requirement = "moins " + _duration_fr(max_age_days)
     elif rule is not None:
         cutoff = months_before(today, rule.max_age_months)
         requirement = rule.label

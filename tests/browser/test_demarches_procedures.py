@@ -265,7 +265,7 @@ def test_eligibility_questionnaire_without_an_account(ui: Ui):
     result = ui.page.locator("#resultat-panel").inner_text()
     assert "stationnement et invalidité vous sont attribuées de plein droit" in result
     assert "certificat médical APA/CMI" in result
-    ui.page.locator("#f-apa-1").check()  # no APA any more: the GIR is no longer asked
+    ui.page.locator("#f-apa-2").check()  # no APA any more: the GIR is no longer asked
     if ui.javascript:
         ui.page.locator("#f-gir").wait_for(state="detached")
     ui.page.locator("#f-reconnaissance-1").check()
