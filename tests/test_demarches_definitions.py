@@ -112,6 +112,18 @@ def test_the_base_definition_is_valid():
      "« months » ou « days »"),
     (lambda d: d["workflow"].update(deadlines=[{"from": "x", "to": "close", "months": 4}]), "workflow",
      None, "statut inconnu"),
+    (lambda d: d["workflow"]["statuses"]["close"].update(
+        data=[{"id": "motif", "type": "text", "label": "Motif"}],
+        rules=[{"if": {"field": "choix", "equals": "a"}, "message": "m"}]), "workflow/close", None,
+     "vise une de ses données"),
+    (lambda d: d["workflow"]["statuses"]["close"].update(
+        data=[{"id": "motif", "type": "text", "label": "Motif"}],
+        rules=[{"if": {"field": "inconnu", "equals": "a"}, "message": "m", "field": "motif"}]),
+     "workflow/close", "motif", "champ inconnu « inconnu »"),
+    (lambda d: d["workflow"]["statuses"]["close"].update(
+        data=[{"id": "motif", "type": "text", "label": "Motif"}],
+        rules=[{"if": {"field": "choix", "equals": "z"}, "message": "m", "field": "motif"}]),
+     "workflow/close", "motif", "n'est pas une valeur de « choix »"),
 ])
 def test_each_error_names_the_file_the_step_and_the_field(mutate, step, field_id, words):
     error = broken(mutate)

@@ -27,7 +27,7 @@ def inbox(app, email: str, kind: str = "status") -> list[tuple[str, str]]:
         return [(n.subject, n.message) for n in rows]
 
 
-def cmi_request(app, client, auth, create_user, filiere="mdph") -> str:
+def cmi_request(app, client, auth, create_user, filiere="mdph", **answers) -> str:
     """A submitted CMI request, made directly (the full filling is tested elsewhere)."""
     from portal.demarches import get_procedure, services
 
@@ -35,7 +35,7 @@ def cmi_request(app, client, auth, create_user, filiere="mdph") -> str:
     with app.test_request_context():
         procedure = get_procedure("cmi")
         dossier = services.start_draft(user, procedure)
-        dossier.answers = {**dossier.answers, "filiere": filiere, "mentions": ["stationnement"]}
+        dossier.answers = {**dossier.answers, "filiere": filiere, "mentions": ["stationnement"], **answers}
         assert services.submit(dossier, procedure, services.context_for(dossier, procedure))
         database.session.commit()
         return dossier.reference
@@ -56,6 +56,27 @@ def test_one_mention_typed_on_the_command_line_is_kept_as_a_list(client, auth, c
         assert dossier.status_data["mentions_accordees"] == ["stationnement"]
     tracking = page(client.get(f"/demandes/{reference}"))
     assert "Stationnement" in tracking and "s, t, a" not in tracking
+
+
+def test_gir_1_or_2_gets_a_permanent_card_with_the_mentions_asked_for(client, auth, create_user, app):
+    reference = cmi_request(app, client, auth, create_user, filiere="apa_beneficiaire", gir="2",
+                            mentions=["stationnement", "invalidite"])
+    create_user(email="agent@example.org", role="agent")
+    result = set_status(app, reference, "accordee", "--by", "agent@example.org", "--data", "duree=10",
+                        "--data", "mentions_accordees=stationnement")
+    assert result.exit_code != 0
+    assert "à titre permanent" in result.output and "invalidité qu'elle demande" in result.output
+    result = set_status(app, reference, "accordee", "--by", "agent@example.org", "--data", "duree=permanente",
+                        "--data", "mentions_accordees=stationnement,invalidite")
+    assert result.exit_code == 0, result.output
+
+
+def test_gir_3_leaves_the_duration_to_the_agent(client, auth, create_user, app):
+    reference = cmi_request(app, client, auth, create_user, filiere="apa_beneficiaire", gir="3")
+    create_user(email="agent@example.org", role="agent")
+    result = set_status(app, reference, "accordee", "--by", "agent@example.org", "--data", "duree=10",
+                        "--data", "mentions_accordees=stationnement")
+    assert result.exit_code == 0, result.output
 
 
 def test_agent_transitions_are_recorded_and_notified(client, auth, create_user, app, mailbox):

@@ -41,7 +41,7 @@ PROCEDURE_KEYS = {
     "info", "steps", "workflow", "kind", "keywords", "submit_notice", "next_steps", "result",
 }
 STATUS_KEYS = {"label", "visible", "final", "notify", "message", "data", "appeal_months",
-               "decision"}
+               "decision", "rules"}
 
 
 class DefinitionError(ValueError):
@@ -110,6 +110,8 @@ class Status:
     data: list[Field] = field(default_factory=list)
     appeal_months: int | None = None
     decision: bool = False
+    # Rules on the agent's data, which may look at the answers too (GIR 1-2: permanent card).
+    rules: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -248,6 +250,10 @@ def parse(data: Any, path: str) -> Procedure:
         if not data.get("workflow"):
             raise DefinitionError(path, "la clé « workflow » est obligatoire pour une démarche")
         workflow = _parse_workflow(data["workflow"], path)
+        for status in workflow.statuses.values():
+            known = {**known_fields, **{f.id: f for f in status.data}}
+            for rule in status.rules:
+                _check_condition(rule["if"], known, path, f"workflow/{status.id}", rule["field"])
     return Procedure(id=data["id"], title=str(data["title"]), summary=str(data.get("summary", "")),
                      category=str(data.get("category", "")), steps=steps, spec=data, path=path,
                      workflow=workflow)
@@ -442,11 +448,18 @@ def _parse_workflow(raw: Any, path: str) -> Workflow:
             raise DefinitionError(path, "statut sans « label »", where, sid)
         data_fields = [_parse_field(item, path, f"workflow/{sid}", {}, in_group=True)
                        for item in spec.get("data") or []]
+        rules = spec.get("rules") or []
+        for rule in rules:
+            if not isinstance(rule, dict) or not rule.get("if") or not rule.get("message"):
+                raise DefinitionError(path, "une règle a besoin de « if » et de « message »", f"workflow/{sid}")
+            if rule.get("field") not in {f.id for f in data_fields}:
+                raise DefinitionError(path, "la règle d'un statut vise une de ses données (« field »)",
+                                      f"workflow/{sid}", rule.get("field"))
         statuses[sid] = Status(id=sid, label=str(spec["label"]), visible=spec.get("visible", True),
                                final=bool(spec.get("final")), notify=spec.get("notify", True),
                                message=str(spec.get("message", "")), data=data_fields,
                                appeal_months=spec.get("appeal_months"),
-                               decision=bool(spec.get("decision")))
+                               decision=bool(spec.get("decision")), rules=rules)
     initial = raw.get("initial")
     if initial not in statuses:
         raise DefinitionError(path, f"statut initial inconnu « {initial} »", where)

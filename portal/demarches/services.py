@@ -556,6 +556,11 @@ def change_status(dossier: Dossier, status_id: str, by=None, note: str = "",
     errors: dict[str, str] = {}
     for f in status.data:
         errors.update(engine.validate_value(f, data.get(f.id), settings(now)))
+    basis = {**(dossier.answers or {}), **data}
+    fields = {**procedure.all_fields(), **{f.id: f for f in status.data}}
+    for rule in status.rules:
+        if rule["field"] not in errors and engine.evaluate(rule["if"], basis, fields):
+            errors[rule["field"]] = rule["message"]
     if errors:
         raise WorkflowError(" ".join(errors.values()))
     label = by.email if by is not None else SYSTEM_LABEL
