@@ -45,7 +45,7 @@ def measure() -> tuple[list[dict], list[str]]:
     anonymous = app.test_client()
     member = app.test_client()
     token = TOKEN_RE.search(member.get("/connexion").get_data(as_text=True)).group(1)
-    member.post("/connexion", data={"csrf_token": token, "login": "citoyen@demo.guichet.test",
+    member.post("/connexion", data={"csrf_token": token, "login": "citoyen@demo.guichet.example",
                                     "password": DEMO_PASSWORD})
     results, failures = [], []
     for url, options in budgets["pages"].items():

@@ -14,9 +14,9 @@ from portal import ROOT, db
 
 DEMO_PASSWORD = "Guichet-demo2026!"
 DEMO_ACCOUNTS = [
-    ("citoyen@demo.guichet.test", "citizen", "Camille", "Martin"),
-    ("agent@demo.guichet.test", "agent", "Dominique", "Bernard"),
-    ("admin@demo.guichet.test", "admin", "Alex", "Petit"),
+    ("citoyen@demo.guichet.example", "citizen", "Camille", "Martin"),
+    ("agent@demo.guichet.example", "agent", "Dominique", "Bernard"),
+    ("admin@demo.guichet.example", "admin", "Alex", "Petit"),
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -136,6 +137,11 @@ def load_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_NAME": "guichet_session",
+        # The cookie is sent back only when the session changes: a slow background request
+        # (an htmx inline check) answering after a login or a form post must not put the older
+        # cookie back and lose the new session or its message. Idle time is kept on the server.
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("SESSION_MAX_HOURS", 12)),
         "REMEMBER_COOKIE_DURATION": 0,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which expires itself
         "BABEL_DEFAULT_LOCALE": "fr",

@@ -64,11 +64,13 @@ def test_mdph_branch_with_stationnement_and_invalidite(client, auth, create_user
     assert reference.startswith("CMI-2026-") or reference.startswith("CMI-20")
     confirmation = page(client.get(location(response)))
     assert reference in confirmation and "Décision attendue au plus tard le" in confirmation
+    assert "Demande faite pour : <strong>Vous-même</strong>" in confirmation
     deliver(app)
     [mail] = emails_to(mailbox, "camille@example.org")
     assert mail["Subject"].endswith("Votre demande a bien été déposée") and reference in body(mail)
     receipt = client.get(f"/demandes/{reference}/recepisse.pdf")
     assert receipt.status_code == 200 and receipt.data.startswith(b"%PDF")
+    assert "Demande faite pour : Camille Martin \\(vous-même\\)".encode("latin-1") in receipt.data  # ( escaped
     tracking = page(client.get(f"/demandes/{reference}"))
     assert "Déposée" in tracking and "Invalidité" in tracking
     assert "1234567890" not in tracking and "Documents joints" in tracking

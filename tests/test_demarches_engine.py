@@ -205,3 +205,13 @@ def test_the_cmi_handicap_step_is_skipped_for_gir_1_and_2():
     assert "handicap" not in ids({"filiere": "apa_beneficiaire", "gir": "1"})
     assert "handicap" in ids({"filiere": "apa_beneficiaire", "gir": "3"})
     assert "handicap" in ids({"filiere": "mdph"})
+
+
+def test_the_demo_accounts_addresses_pass_the_procedures_email_check():
+    """The demo citizen's prefilled email must not block every démarche (no reserved domain)."""
+    from portal.cli import DEMO_ACCOUNTS
+    from portal.demarches.definitions import Field
+
+    email = Field(id="email", type="email", label="Email")
+    for address, *_ in DEMO_ACCOUNTS:
+        assert engine.validate_value(email, address, SETTINGS) == {}

@@ -123,6 +123,9 @@ def test_eligibility_questionnaire_without_an_account(client):
     response = client.post("/demarches/cmi_eligibilite", data={"csrf_token": token, "apa": "beneficiaire"})
     assert response.status_code == 422
     assert "Sélectionnez une réponse pour « Votre niveau GIR »." in page(response)
+    errors = page(response)
+    assert "Sélectionnez une réponse pour « Résidez-vous dans le département du Pas-de-Calais ? »." in errors
+    assert "{departement_name}" not in errors
     refresh = client.post("/demarches/cmi_eligibilite/actualiser", headers={"HX-Request": "true"},
                           data={"csrf_token": token, "apa": "beneficiaire", "_shown": "reside,nationalite,apa"})
     assert "Nouvelle question affichée : « Votre niveau GIR »." in page(refresh)

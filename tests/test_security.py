@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal import db
 from portal.accounts.models import AuthSession
-from tests.conftest import PASSWORD, make_app, page, post_form
+from tests.conftest import PASSWORD, csrf_token, make_app, page, post_form
 
 
 @pytest.mark.parametrize("url", ["/connexion", "/inscription", "/identifiant-oublie", "/mot-de-passe-oublie",
@@ -64,6 +64,21 @@ def test_the_badge_polling_alone_does_not_keep_an_idle_session_alive(client, aut
     assert client.get("/notifications/compteur", headers=poll).status_code == 286  # htmx: stop polling
     assert client.get("/compte").status_code == 302
     assert db.session.scalar(select(AuthSession)) is None
+
+
+def test_requests_that_change_nothing_do_not_send_the_session_cookie_back(client, auth, create_user):
+    """Otherwise a slow htmx check answering after a post puts the older cookie back."""
+    create_user()
+    auth.login()
+    assert client.get("/compte").status_code == 200  # the CSRF token is made once, here or before
+    response = client.get("/compte")
+    assert response.status_code == 200
+    assert not any("guichet_session=" in h for h in response.headers.getlist("Set-Cookie"))
+    response = client.post("/mot-de-passe/verifier", data={"password": "abc"},
+                           headers={"X-CSRFToken": csrf_token(client, "/compte"), "HX-Request": "true",
+                                    "HX-Target": "password-rules"})
+    assert response.status_code == 200
+    assert not any("guichet_session=" in h for h in response.headers.getlist("Set-Cookie"))
 
 
 def test_session_ends_after_12_hours_even_when_active(client, auth, create_user):

@@ -65,9 +65,9 @@ class Dossier(Base):
 
     @property
     def beneficiary_label(self) -> str:
-        """"Pour moi", or "Léa Martin (Enfant)" as the relation was when chosen."""
+        """"Vous-même", or "Léa Martin (Enfant)" as the relation was when chosen."""
         if not self.beneficiary:
-            return "Pour moi"
+            return "Vous-même"
         return f"{self.beneficiary.get('display_name')} ({self.beneficiary.get('kind_label')})"
 
 

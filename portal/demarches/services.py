@@ -774,8 +774,9 @@ def receipt_pdf(dossier: Dossier, procedure: Procedure) -> bytes:
     pdf.multi_cell(0, 6, _latin1(f"Numéro de la demande : {dossier.reference}"), new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 6, _latin1(f"Déposée le : {french_date(dossier.submitted_at)}"), new_x="LMARGIN",
                    new_y="NEXT")
-    pdf.multi_cell(0, 6, _latin1(f"Demande faite pour : {dossier.beneficiary_label}"), new_x="LMARGIN",
-                   new_y="NEXT")
+    for_whom = dossier.beneficiary_label if dossier.beneficiary else \
+        f"{dossier_user(dossier).display_name} (vous-même)"  # a receipt may be shown to others
+    pdf.multi_cell(0, 6, _latin1(f"Demande faite pour : {for_whom}"), new_x="LMARGIN", new_y="NEXT")
     when = deadlines(dossier, procedure)
     if when.get("decision_by"):
         pdf.multi_cell(0, 6, _latin1(f"Décision attendue au plus tard le : {when['decision_by']}"),
