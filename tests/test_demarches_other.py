@@ -95,6 +95,9 @@ def test_rapo_from_another_account_request_is_not_offered(client, auth, create_u
     draft = start(client, "cmi_rapo")
     text = page(client.get(f"/brouillons/{draft}/etapes/decision"))
     assert "CMI-2026-000009" not in text and "aucune demande ayant reçu une décision" in text
+    # A dead end says where to write instead of offering to save and continue.
+    assert "Président du Conseil départemental du Pas-de-Calais" in text and "CDAPH" in text
+    assert "Enregistrer et continuer" not in text and "Supprimer ce brouillon" in text
 
 
 def test_eligibility_questionnaire_without_an_account(client):

@@ -500,7 +500,15 @@ def _step_context(dossier, procedure, current, ctx, answers, errors, base, confl
                 conflict_items=conflict_items, ctx=ctx, back_to_summary=back_to_summary,
                 shown=_shown(procedure, current, answers, ctx),
                 base_json=json.dumps(base, ensure_ascii=False),
-                page_has_errors=bool(errors or conflicts), purge_date=_purge_date(dossier))
+                page_has_errors=bool(errors or conflicts), purge_date=_purge_date(dossier),
+                dead_end=_dead_end(current, ctx))
+
+
+def _dead_end(step, ctx) -> bool:
+    """A required "linked request" with nothing to link (RAPO without a decision on the portal):
+    saving cannot help, so the page says what to do instead of offering to continue."""
+    return any(f.type == "linked_request" and f.required and not ctx.get(f"choices_{f.id}")
+               for f in step.fields)
 
 
 def _visibility_fragment(procedure, step, answers, ctx, form, dossier=None, announce_only=False) -> Response:
