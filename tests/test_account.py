@@ -41,7 +41,7 @@ def test_profile_errors_are_french_and_keep_input(client, auth, create_user):
         "nom": "Martin", "date_naissance": "31/02/1985", "code_postal": "6900", "telephone": "12"})
     text = page(response)
     assert response.status_code == 422
-    assert "La date doit être au format JJ/MM/AAAA" in text
+    assert "Cette date n'existe pas : vérifiez le jour et le mois (JJ/MM/AAAA)." in text
     assert "Le code postal doit comporter 5 chiffres" in text
     assert "Le numéro de téléphone doit être un numéro français" in text
     assert 'value="Martin"' in text and 'value="6900"' in text

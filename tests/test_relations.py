@@ -130,7 +130,7 @@ def test_birth_date_and_optional_postcode_are_checked(client, camille):
                          {**CHILD, "date_naissance": "31/02/2015", "code_postal": "750"})
     page = page_of(response)
     assert response.status_code == 422
-    assert "La date doit être au format JJ/MM/AAAA" in page
+    assert "Cette date n'existe pas : vérifiez le jour et le mois (JJ/MM/AAAA)." in page
     assert "Le code postal doit comporter 5 chiffres, par exemple 75001." in page
     response = post_form(client, "/relations/ajouter/personne-physique",
                          {**CHILD, "date_naissance": "01/01/2999"})

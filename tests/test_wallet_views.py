@@ -153,7 +153,8 @@ def test_modify_title_kind_person_and_dates(app, client, citizen, tmp_path):
         ({"title": ""}, "Saisissez un titre pour ce document."),
         ({"kind": ""}, "Choisissez le type de document."),
         ({"kind": "inconnu"}, "N'est pas un choix valide."),
-        ({"issued_on": "32/13/2020"}, "La date doit être au format JJ/MM/AAAA"),
+        ({"issued_on": "32/13/2020"}, "Cette date n'existe pas : vérifiez le jour et le mois"),
+        ({"issued_on": "le 3 mars"}, "La date doit être au format JJ/MM/AAAA"),
         ({"issued_on": "01/01/2200"}, "La date de délivrance ne peut pas être dans le futur."),
         ({"issued_on": "01/06/2025", "valid_until": "01/01/2025"},
          "La date de fin de validité doit être après la date de délivrance."),
@@ -248,12 +249,15 @@ def test_missing_fields_are_explained(client, citizen):
     text = page(response)
     assert response.status_code == 422
     for message in ("Sélectionnez un fichier.", "Choisissez le type de document.", "Saisissez un titre",
-                    "La date doit être au format JJ/MM/AAAA"):
+                    "Cette date n'existe pas"):
         assert message in text
     response = add(client, issued_on="01/06/2025", valid_until="01/01/2025")
     assert "La date de fin de validité doit être après la date de délivrance." in page(response)
     response = add(client, person="42")  # not one of the person's relations
     assert response.status_code == 422
+    # The browser cannot keep the chosen file: the page says so instead of dropping it silently.
+    response = add(client, pdf_bytes(), "avis.pdf", title="")
+    assert "Le fichier « avis.pdf » n'a pas été enregistré" in page(response)
 
 
 def test_quota_per_person(app, client, citizen, create_user, tmp_path):

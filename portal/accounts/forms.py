@@ -117,6 +117,16 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
+NUMERIC_DATE = re.compile(r"\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\s*")
+
+
+def date_format_message(value: str, example: str) -> str:
+    """Why a typed date was refused: a day or month that does not exist, or the format."""
+    if NUMERIC_DATE.fullmatch(value or ""):
+        return str(_l("Cette date n'existe pas : vérifiez le jour et le mois (JJ/MM/AAAA)."))
+    return str(_l("La date doit être au format JJ/MM/AAAA, par exemple %(example)s.", example=example))
+
+
 def parse_french_date(value: str) -> date:
     value = value.strip()
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
@@ -135,7 +145,7 @@ class FrenchDate:
         try:
             parsed = parse_french_date(field.data)
         except ValueError as exc:
-            raise ValidationError(str(_l("La date doit être au format JJ/MM/AAAA, par exemple 14/07/1985."))) from exc
+            raise ValidationError(date_format_message(field.data, "14/07/1985")) from exc
         if parsed > date.today() or parsed.year < 1900:
             raise ValidationError(str(_l("La date de naissance doit être une date passée.")))
         field.parsed = parsed

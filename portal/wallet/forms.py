@@ -10,7 +10,7 @@ from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from portal.accounts.forms import parse_french_date
+from portal.accounts.forms import date_format_message, parse_french_date
 
 try:  # WTForms 3.3 deprecates plain tuples as select choices
     from wtforms.fields.choices import SelectChoice as choice
@@ -46,7 +46,7 @@ class DocumentDate:
         try:
             parsed = parse_french_date(field.data)
         except ValueError as exc:
-            raise ValidationError(str(DATE_FORMAT)) from exc
+            raise ValidationError(date_format_message(field.data, "14/07/2025")) from exc
         if parsed.year < 1900 or parsed.year > 2200:
             raise ValidationError(str(DATE_FORMAT))
         if self.past_only and parsed > date.today():

@@ -75,6 +75,11 @@ def add():
             flash(_("Le document « %(title)s » a été ajouté à votre porte-documents.",
                     title=form.title.data.strip()), "success")
             return see_other("wallet.index")
+    if form.errors and not form.file.errors and form.file.data and form.file.data.filename:
+        # A browser never keeps a chosen file across pages: say so rather than lose it silently.
+        form.file.errors.append(_("Le fichier « %(name)s » n'a pas été enregistré, car le formulaire "
+                                  "contient des erreurs : sélectionnez-le à nouveau.",
+                                  name=form.file.data.filename.replace("\\", "/").rsplit("/", 1)[-1]))
     return render_page("wallet/add.html", form=form, status=form_status(form))
 
 
