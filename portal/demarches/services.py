@@ -788,7 +788,7 @@ def receipt_pdf(dossier: Dossier, procedure: Procedure) -> bytes:
         pdf.multi_cell(0, 7, _latin1(step.title), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", size=10)
         for f, text in items:
-            label = f.label or ""
+            label = (f.label or "").replace(" (facultatif)", "")  # optional or not, it was answered
             pdf.multi_cell(0, 5, _latin1(f"{label} : {text or '-'}" if label else text),
                            new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
