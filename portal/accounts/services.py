@@ -155,6 +155,7 @@ class LoginResult:
     user: User | None = None
     first_connection: bool = False
     retry_after: int = 0  # seconds; > 0 means throttled
+    known_device: bool = False  # this browser already carries the account's device cookie
 
 
 def _account_key(login: str, user: User | None) -> str:
@@ -250,7 +251,7 @@ def authenticate(login: str, password: str, address: str, device_cookie: str | N
             return LoginResult(user=user, first_connection=True)
     elif verify_password(user.password_hash if user else None, password):
         db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0][0]))
-        return LoginResult(user=user)
+        return LoginResult(user=user, known_device=device is not None)
     _record_failure(keys)
     return LoginResult()
 

@@ -93,7 +93,8 @@ def login():
                 services.end_other_sessions(result.user)  # one first connection at a time
                 return see_other("accounts.first_connection")
             response = redirect(safe_next(request.args.get("next"), "accounts.account"), code=303)
-            _remember_device(response, result.user)
+            if not result.known_device:
+                _remember_device(response, result.user)
             return response
     status = 422 if (form.errors or error) else 200
     return render_page("accounts/login.html", form=form, login_error=error, status=status)
@@ -101,8 +102,6 @@ def login():
 
 def _remember_device(response, user) -> None:
     """A strictly necessary security cookie: this browser keeps its own login counter."""
-    if services.known_device(request.cookies.get(services.DEVICE_COOKIE), user):
-        return
     response.set_cookie(services.DEVICE_COOKIE, services.device_cookie_for(user),
                         max_age=int(services.DEVICE_MAX_AGE.total_seconds()), httponly=True,
                         samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))

@@ -550,11 +550,10 @@ def change_status(dossier: Dossier, status_id: str, by=None, note: str = "",
                             f"(possibles : {allowed}).")
     status = workflow.statuses[status_id]
     data = dict(data or {})
-    for f in status.data:  # one ticked box typed on a command line is still a list
-        if f.type == "checkboxes" and isinstance(data.get(f.id), str):
-            data[f.id] = [data[f.id]]
     errors: dict[str, str] = {}
     for f in status.data:
+        if f.type == "checkboxes" and isinstance(data.get(f.id), str):
+            data[f.id] = [data[f.id]]  # one ticked box typed on a command line is still a list
         errors.update(engine.validate_value(f, data.get(f.id), settings(now)))
     basis = {**(dossier.answers or {}), **data}
     fields = {**procedure.all_fields(), **{f.id: f for f in status.data}}

@@ -357,7 +357,9 @@ class LocalStorage:
         return self._path(key).read_bytes()
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        path.with_suffix(".part").unlink(missing_ok=True)  # a write a crash cut short
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
@@ -370,9 +372,6 @@ class LocalStorage:
             key = path.name.removesuffix(".part")
             if KEY_PATTERN.fullmatch(key) and path.is_file():
                 yield key, datetime.fromtimestamp(path.stat().st_mtime, UTC)
-
-    def delete_partial(self, key: str) -> None:
-        (self.root / (_checked(key) + ".part")).unlink(missing_ok=True)
 
 
 class S3Storage:
@@ -540,8 +539,6 @@ def sweep_orphans(grace: timedelta = timedelta(days=1), now: datetime | None = N
     orphans = stale - referenced_keys()
     for key in orphans:
         _delete_quietly(storage, key)
-        if isinstance(storage, LocalStorage):
-            storage.delete_partial(key)
     if orphans:
         log.info("removed %d orphaned stored file(s)", len(orphans))
     return len(orphans)

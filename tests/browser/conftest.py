@@ -298,31 +298,28 @@ def javascript(request) -> bool:
     return request.param == "js"
 
 
+def _ui(browser, live_server, mailbox, javascript: bool, **options) -> Iterator[Ui]:
+    context = _context(browser, javascript, **options)
+    yield Ui(context.new_page(), live_server, mailbox, javascript)
+    _close(context)
+
+
 @pytest.fixture
 def ui(browser, live_server, mailbox, javascript) -> Iterator[Ui]:
     """Runs each test twice: JavaScript on, then off."""
-    context = _context(browser, javascript)
-    page = context.new_page()
-    yield Ui(page, live_server, mailbox, javascript)
-    _close(context)
+    yield from _ui(browser, live_server, mailbox, javascript)
 
 
 @pytest.fixture
 def ui_js(browser, live_server, mailbox) -> Iterator[Ui]:
     """For what only exists with JavaScript: focus moves, htmx checks."""
-    context = _context(browser, True)
-    page = context.new_page()
-    yield Ui(page, live_server, mailbox, True)
-    _close(context)
+    yield from _ui(browser, live_server, mailbox, True)
 
 
 @pytest.fixture
 def narrow_ui(browser, live_server, mailbox) -> Iterator[Ui]:
     """320 CSS pixels wide, for the reflow test."""
-    context = _context(browser, True, viewport={"width": 320, "height": 640})
-    page = context.new_page()
-    yield Ui(page, live_server, mailbox, True)
-    _close(context)
+    yield from _ui(browser, live_server, mailbox, True, viewport={"width": 320, "height": 640})
 
 
 def create_live_user(live: LiveServer, email: str = "camille@example.org", password: str = PASSWORD,
