@@ -33,7 +33,7 @@ def measure() -> tuple[list[dict], list[str]]:
     budgets = tomllib.loads((ROOT / "benchmarks" / "budgets.toml").read_text())
     defaults = budgets["defaults"]
     workdir = Path(tempfile.mkdtemp(prefix="guichet-bench-"))
-    app = create_app({"DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}", "SECRET_KEY": "bench",
+    app = create_app({"PORTAL_ENV": "development", "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}", "SECRET_KEY": "bench",
                       "DEV_EMAIL_ECHO": False, "RATELIMIT_ENABLED": False})
     with app.app_context():
         upgrade_database()

@@ -21,7 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    app.config.update(load_config(Path(app.instance_path)))
+    app.config.update(load_config(Path(app.instance_path), overrides))
     if overrides:
         app.config.update(overrides)
     logging.basicConfig(level=logging.WARNING)
@@ -75,7 +75,8 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)
-    app.register_blueprint(mail_bp)
+    if app.config["PORTAL_ENV"] == "development":
+        app.register_blueprint(mail_bp)  # the development outbox never exists in production
     app.register_blueprint(relations_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(wallet_bp)

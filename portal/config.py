@@ -1,7 +1,9 @@
-"""Configuration read from the environment, with safe development defaults.
+"""Configuration read from the environment. Fail closed: anything but an explicit
+``PORTAL_ENV=development`` is production.
 
-Production refuses to start without an explicit SECRET_KEY; development generates
-one once into ``instance/`` so sessions survive restarts.
+Production refuses to start without its keys and addresses (``REQUIRED_IN_PRODUCTION``),
+naming every missing variable; development (``scripts/serve.sh`` chooses it) generates its
+keys once into ``instance/`` so sessions and stored files survive restarts.
 """
 
 from __future__ import annotations
@@ -32,12 +34,35 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from exc
 
 
+REQUIRED_IN_PRODUCTION = {
+    "SECRET_KEY": "signe les sessions et les jetons CSRF",
+    "FILES_ENCRYPTION_KEY": "chiffre les fichiers déposés ; générez-en une avec : python -c "
+                            "\"from portal.files.services import new_key; print(new_key())\"",
+    "DATABASE_URL": "la base PostgreSQL",
+    "PORTAL_BASE_URL": "l'adresse publique utilisée dans les liens des courriels",
+    "RATELIMIT_STORAGE_URI": "le stockage partagé des limites de débit entre processus "
+                             "(redis://…, ou memory:// pour un seul processus)",
+}
+
+
+def portal_env(overrides: dict | None = None) -> str:
+    """``development`` only when chosen explicitly; unset or empty means production."""
+    raw = (overrides or {}).get("PORTAL_ENV") or os.environ.get("PORTAL_ENV") or "production"
+    env = raw.strip().lower()
+    if env not in {"development", "production"}:
+        raise ConfigError("PORTAL_ENV doit valoir « development » ou « production ».")
+    return env
+
+
+def _missing_in_production(overrides: dict) -> list[str]:
+    return [name for name in REQUIRED_IN_PRODUCTION
+            if not overrides.get(name) and not os.environ.get(name, "").strip()]
+
+
 def _secret_key(instance_path: Path, env: str) -> str:
     key = os.environ.get("SECRET_KEY")
-    if key:
-        return key
-    if env == "production":
-        raise ConfigError("SECRET_KEY est obligatoire quand PORTAL_ENV=production.")
+    if key or env == "production":
+        return key or ""  # production without it: refused by load_config, naming it
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
@@ -55,9 +80,7 @@ def _files_key(instance_path: Path, env: str) -> str:
     key = os.environ.get("FILES_ENCRYPTION_KEY", "").strip()
     if not key:
         if env == "production":
-            raise ConfigError("FILES_ENCRYPTION_KEY est obligatoire quand PORTAL_ENV=production "
-                              "(générez-en une avec : python -c \"from portal.files.services import "
-                              "new_key; print(new_key())\").")
+            return ""  # refused by load_config, naming it
         key_file = instance_path / "files_key"
         if key_file.exists():
             return key_file.read_text().strip()
@@ -93,16 +116,18 @@ def _storage(env: str) -> dict:
     }
 
 
-def load_config(instance_path: Path) -> dict:
-    """Build the Flask config mapping from environment variables."""
-    env = os.environ.get("PORTAL_ENV", "development").strip().lower()
-    if env not in {"development", "production"}:
-        raise ConfigError("PORTAL_ENV doit valoir « development » ou « production ».")
+def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from environment variables.
+
+    ``overrides`` (tests, benchmarks) may choose ``PORTAL_ENV`` and supply the keys that
+    production otherwise requires from the environment."""
+    overrides = overrides or {}
+    env = portal_env(overrides)
     instance_path.mkdir(parents=True, exist_ok=True)
     default_db = f"sqlite:///{instance_path / 'guichet.sqlite3'}"
     production = env == "production"
     upload_max = _int("UPLOAD_MAX_MB", 10) * 1024 * 1024
-    return {
+    config = {
         "PORTAL_ENV": env,
         "SECRET_KEY": _secret_key(instance_path, env),
         "DATABASE_URL": os.environ.get("DATABASE_URL") or default_db,
@@ -155,3 +180,11 @@ def load_config(instance_path: Path) -> dict:
         **_storage(env),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", upload_max + 2 * 1024 * 1024),
     }
+    missing = _missing_in_production(overrides) if production else []
+    if missing:
+        raise ConfigError(
+            "Le portail démarre en production (PORTAL_ENV n'est pas « development ») et ces variables "
+            "manquent : " + " ; ".join(f"{name} ({REQUIRED_IN_PRODUCTION[name]})" for name in missing)
+            + ". Pour travailler en local, choisissez PORTAL_ENV=development."
+        )
+    return config

@@ -54,7 +54,7 @@ def run(runs: int, url: str | None = None) -> dict[str, dict[str, float]]:
     folder = tempfile.mkdtemp(prefix="guichet-bench-")
     url = url or os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
     import_all_models()
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "RATELIMIT_ENABLED": False,
+    app = create_app({"PORTAL_ENV": "development", "TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "RATELIMIT_ENABLED": False,
                       "ARGON2_PROFILE": "fast", "DEV_EMAIL_ECHO": False, "UPLOAD_FOLDER": folder})
     engine = app.extensions["sqlalchemy_engine"]
     Base.metadata.create_all(engine)

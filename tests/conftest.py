@@ -126,9 +126,20 @@ def _reset_postgres(engine) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+TEST_FILES_KEY = "ZmlsZXMta2V5LWZvci10ZXN0cy1vbmx5LTMyLWJ5dGU"  # 32 bytes, tests only
+
+
+@pytest.fixture(autouse=True)
+def development_by_default(monkeypatch):
+    """Tests choose development explicitly, as ``serve.sh`` does (unset means production)."""
+    if not os.environ.get("PORTAL_ENV"):
+        monkeypatch.setenv("PORTAL_ENV", "development")
+
+
 def make_app(backend: str, tmp_path, smtp_port: int, **overrides):
     import_all_models()
     config = {
+        "PORTAL_ENV": "development",
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": _database_url(backend, tmp_path),
@@ -138,6 +149,8 @@ def make_app(backend: str, tmp_path, smtp_port: int, **overrides):
         "DEV_EMAIL_ECHO": False,
         "PORTAL_BASE_URL": "http://localhost",
         "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "FILES_ENCRYPTION_KEY": TEST_FILES_KEY,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),  # never the developer's instance/uploads
     }
     config.update(overrides)

@@ -123,6 +123,9 @@ def test_production_config_turns_secure_cookies_on(monkeypatch, tmp_path):
     from portal.files.services import new_key
 
     monkeypatch.setenv("FILES_ENCRYPTION_KEY", new_key())
+    monkeypatch.setenv("DATABASE_URL", "postgresql://guichet@db/guichet")
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://demarches.example.org")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
     config = load_config(Path(tmp_path))
     assert config["SESSION_COOKIE_SECURE"] is True and config["DEV_EMAIL_ECHO"] is False
 

@@ -1,8 +1,11 @@
-"""Development only: the outbox as a page, so a developer can follow email links."""
+"""Development only: the outbox as a page, so a developer can follow email links.
+
+It shows every reset link, so it is registered only in development and answers only to
+the machine itself (127.0.0.1, ::1): anyone else gets a 404, as if it did not exist."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, request
 from sqlalchemy import select
 
 from portal import db
@@ -10,11 +13,12 @@ from portal.core.web import render_page
 from portal.mail.models import OutboxEmail
 
 bp = Blueprint("mail", __name__, url_prefix="/dev")
+LOOPBACK = {"127.0.0.1", "::1"}
 
 
 @bp.before_request
 def development_only():
-    if current_app.config["PORTAL_ENV"] != "development":
+    if current_app.config["PORTAL_ENV"] != "development" or request.remote_addr not in LOOPBACK:
         abort(404)
 
 
