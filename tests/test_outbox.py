@@ -84,3 +84,52 @@ def test_worker_pass_runs_every_task(app, client, mailbox):
     assert "purge_expired_auth_rows" in results
     with app.app_context():
         assert deliver_due() == (0, 0)
+
+
+class SlowAfterAccepting:
+    """An SMTP server that keeps each message it receives but answers only after ``delay``."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        if len(self.messages) == 1:
+            await asyncio.sleep(self.delay)  # the first answer comes after the client gave up
+        return "250 OK"
+
+
+def test_slow_server_gets_the_email_twice_with_the_same_message_id(app, client):
+    """At-least-once: the retry after a timeout is a duplicate receivers can recognise."""
+    from aiosmtpd.controller import Controller
+
+    handler = SlowAfterAccepting(delay=2.5)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        app.config.update(SMTP_PORT=port, SMTP_TIMEOUT=1)
+        post_form(client, "/inscription", {"email": "lent@example.org", "email_confirm": "lent@example.org"})
+        deliver(app)
+        row = db.session.scalar(select(OutboxEmail))
+        assert row.sent_at is None and row.attempts == 1  # timed out: we must retry
+        _make_due()
+        deliver(app)
+    finally:
+        controller.stop()
+    assert len(handler.messages) == 2
+    first, second = (message["Message-ID"] for message in handler.messages)
+    assert first == second == db.session.scalar(select(OutboxEmail.message_id))
+    assert first.startswith("<") and first.endswith("@guichet.localhost>")
+
+
+def test_each_email_has_its_own_message_id(app, client, mailbox):
+    for i in range(2):
+        post_form(client, "/inscription", {"email": f"m{i}@example.org", "email_confirm": f"m{i}@example.org"})
+    deliver(app)
+    ids = [message["Message-ID"] for message in mailbox.messages]
+    assert len(ids) == 2 and len(set(ids)) == 2

@@ -23,3 +23,7 @@ class OutboxEmail(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Made when queued and kept across retries: delivery is at-least-once (an SMTP server that
+    # answers after our timeout has the message although we retry), and a receiver, or a test,
+    # deduplicates on this header.
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)

@@ -1,17 +1,21 @@
 """Email: queue in the outbox inside the caller's transaction; the worker delivers.
 
 A request never talks to SMTP. If the server is down, the rows wait and are
-retried with a growing delay until it answers: nothing is lost, nothing is sent twice.
+retried with a growing delay until it answers: nothing is lost. Delivery is at-least-once:
+a server that accepts a message but answers after our timeout gets it again on the retry,
+with the same Message-ID (made when the row is queued), so it can be deduplicated.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import smtplib
 import ssl
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template, url_for
 from sqlalchemy import select
@@ -30,6 +34,13 @@ def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["PORTAL_BASE_URL"] + url_for(endpoint, **values)
 
 
+def new_message_id() -> str:
+    """A globally unique Message-ID in the sender's domain (no DNS look-up, unlike make_msgid)."""
+    sender = parseaddr(current_app.config["MAIL_FROM"])[1]
+    domain = sender.rpartition("@")[2] or urlsplit(current_app.config["PORTAL_BASE_URL"]).hostname
+    return f"<{secrets.token_hex(16)}@{domain or 'guichet.localhost'}>"
+
+
 def queue_email(recipient: str, subject: str, template: str, **context) -> OutboxEmail:
     """Render ``templates/mail/<template>.txt`` and ``.html`` and add them to the outbox."""
     context.setdefault("portal_name", current_app.config["PORTAL_NAME"])
@@ -39,6 +50,7 @@ def queue_email(recipient: str, subject: str, template: str, **context) -> Outbo
         subject=f"[{current_app.config['PORTAL_NAME']}] {subject}",
         body_text=render_template(f"mail/{template}.txt", subject=subject, **context),
         body_html=render_template(f"mail/{template}.html", subject=subject, **context),
+        message_id=new_message_id(),
     )
     db.session.add(email)
     return email
@@ -53,7 +65,7 @@ def _message(email: OutboxEmail) -> EmailMessage:
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = email.recipient
     msg["Subject"] = email.subject
-    msg["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}")
+    msg["Message-ID"] = email.message_id  # the same on every attempt
     msg.set_content(email.body_text)
     msg.add_alternative(email.body_html, subtype="html")
     return msg
