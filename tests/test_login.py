@@ -109,7 +109,7 @@ def test_each_address_has_its_own_counter(app, create_user):
         post_form(attacker, "/connexion", {"login": f"ghost{n}@example.org", "password": "x"})
     blocked = post_form(attacker, "/connexion", {"login": "ghost99@example.org", "password": "x"})
     assert "Trop de tentatives de connexion" in page(blocked)
-    assert db.session.get(LoginThrottle, "ip:203.0.113.7").failures == 20
+    assert db.session.get(LoginThrottle, "ip:203.0.113.7").failures == 21
     someone_else = app.test_client()
     someone_else.environ_base["REMOTE_ADDR"] = "198.51.100.2"
     response = post_form(someone_else, "/connexion", {"login": "camille@example.org", "password": PASSWORD})

@@ -166,42 +166,46 @@ def _account_key(login: str, user: User | None) -> str:
     return f"login:{(login if '@' in login else login.replace(' ', ''))[:240]}"
 
 
-def _throttle_keys(login: str, user: User | None, address: str, device: str | None) -> list[tuple[str, int]]:
-    """The counters a login attempt is checked against and charged to.
+def _counter(key: str) -> LoginThrottle:
+    """The throttling row for ``key``, locked for this transaction (created when missing).
 
-    A browser that has already logged in to the account (its device cookie) has its own
-    counter instead of the account's: an attacker who keeps the account's counter blocked
-    cannot lock its owner out (OWASP "device cookies")."""
-    free = current_app.config["LOGIN_FREE_ATTEMPTS"]
-    first = (f"device:{device}", free) if device else (_account_key(login, user), free)
-    return [first, (f"ip:{address}", free * 4)]
-
-
-def _retry_after(keys: list[tuple[str, int]]) -> int:
+    Parallel guesses must not lose updates: PostgreSQL locks the row (INSERT … ON CONFLICT DO
+    NOTHING, then SELECT … FOR UPDATE) until the request commits; SQLite requests already hold
+    the database's write lock (``db.sqlite_write_lock``), so they run one after the other."""
     now = utcnow()
-    waits = []
-    for key, _free in keys:
-        row = db.session.get(LoginThrottle, key)
-        if row and row.blocked_until and row.blocked_until > now:
-            waits.append(int((row.blocked_until - now).total_seconds()) + 1)
-    return max(waits, default=0)
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        db.session.execute(insert(LoginThrottle).values(key=key, failures=0, updated_at=now)
+                           .on_conflict_do_nothing(index_elements=["key"]))
+        return db.session.scalars(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+                                  .execution_options(populate_existing=True)).one()
+    row = db.session.get(LoginThrottle, key, populate_existing=True)
+    if row is None:
+        row = LoginThrottle(key=key, failures=0, updated_at=now)
+        db.session.add(row)
+        db.session.flush()
+    return row
 
 
-def _record_failure(keys: list[tuple[str, int]]) -> None:
+def _wait(row: LoginThrottle | None) -> int:
     now = utcnow()
-    max_delay = current_app.config["LOGIN_MAX_DELAY_SECONDS"]
-    for key, free in keys:
-        row = db.session.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0)
-            db.session.add(row)
-        elif row.updated_at < now - timedelta(hours=24):
-            row.failures = 0  # old failures are forgiven
-        row.failures += 1
-        row.updated_at = now
-        if row.failures >= free:
-            delay = min(2 ** (row.failures - free) * 15, max_delay)  # 15 s, 30 s, 1 min… 15 min
-            row.blocked_until = now + timedelta(seconds=delay)
+    if row is None or row.blocked_until is None or row.blocked_until <= now:
+        return 0
+    return int((row.blocked_until - now).total_seconds()) + 1
+
+
+def _charge(row: LoginThrottle, free: int) -> None:
+    """One more failure (counted before the password is checked): past ``free``, a growing delay."""
+    now = utcnow()
+    if row.updated_at < now - timedelta(hours=24):
+        row.failures = 0  # old failures are forgiven
+    row.failures += 1
+    row.updated_at = now
+    if row.failures >= free:
+        delay = min(2 ** (row.failures - free) * 15, current_app.config["LOGIN_MAX_DELAY_SECONDS"])
+        row.blocked_until = now + timedelta(seconds=delay)  # 15 s, 30 s, 1 min… 15 min
+    db.session.flush()
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
@@ -238,22 +242,36 @@ def temporary_password_matches(user: User, password: str) -> bool:
 
 
 def authenticate(login: str, password: str, address: str, device_cookie: str | None = None) -> LoginResult:
-    """Check credentials with a growing delay per account (or known browser) and per address."""
+    """Check credentials with a growing delay per account (or known browser) and per address.
+
+    The account's counter (or the known browser's, from its device cookie) is locked and
+    charged *before* the password is checked, so parallel guesses get exactly
+    ``LOGIN_FREE_ATTEMPTS`` evaluations; a right password then clears it. The address's counter
+    never refuses a known browser, nor an account that has no failures of its own: twenty
+    wrong guesses at unknown accounts from a town hall's address must not lock out the owner
+    of another account logging in correctly from it."""
     user = find_by_login(login)
     device = known_device(device_cookie, user)
-    keys = _throttle_keys(login, user, address, device)
-    wait = _retry_after(keys)
+    free = current_app.config["LOGIN_FREE_ATTEMPTS"]
+    counter = _counter(f"device:{device}" if device else _account_key(login, user))
+    wait = _wait(counter)
     if wait:
         return LoginResult(retry_after=wait)
+    address_key = f"ip:{address}"
+    address_wait = 0 if device else _wait(db.session.get(LoginThrottle, address_key))
+    if address_wait and counter.failures > 0 and counter.updated_at > utcnow() - timedelta(hours=24):
+        return LoginResult(retry_after=address_wait)  # this account is itself being guessed
+    _charge(counter, free)
     if user is not None and user.status == "provisioned":
         if temporary_password_matches(user, password):
-            db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0][0]))
+            db.session.delete(counter)
             return LoginResult(user=user, first_connection=True)
     elif verify_password(user.password_hash if user else None, password):
-        db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0][0]))
+        db.session.delete(counter)
         return LoginResult(user=user, known_device=device is not None)
-    _record_failure(keys)
-    return LoginResult()
+    if not device:
+        _charge(_counter(address_key), free * 4)
+    return LoginResult(retry_after=address_wait)
 
 
 def start_session(user: User, first_connection: bool = False) -> None:
