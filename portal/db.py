@@ -9,9 +9,10 @@ and the worker commit explicitly, once per unit of work.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, Response, request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -51,6 +52,18 @@ class Base(DeclarativeBase):
 
 
 session = scoped_session(sessionmaker(expire_on_commit=False))
+
+
+def claim(query: Select) -> Any:
+    """The first row of ``query``, locked for this worker's transaction, or None when there is
+    none or another worker holds it (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has a
+    single writer). On None the transaction is rolled back, ready for the next row."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    row = session.scalars(query).first()
+    if row is None:
+        session.rollback()
+    return row
 
 
 def make_engine(url: str) -> Engine:

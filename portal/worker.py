@@ -27,6 +27,14 @@ def task(fn: Task) -> Task:
 
 
 @task
+def account_requests():
+    """Registration and forgotten password/identifier: the worker decides, then delivers."""
+    from portal.accounts.services import process_account_requests
+
+    return process_account_requests()
+
+
+@task
 def deliver_outbox():
     from portal.mail.services import deliver_due
 

@@ -207,9 +207,12 @@ def post_form(client, url: str, data: dict, token_from: str = "/cgu", **kwargs):
 
 
 def deliver(app) -> None:
+    """What the worker does for emails: decide the recorded account requests, then deliver."""
+    from portal.accounts.services import process_account_requests
     from portal.mail.services import deliver_due
 
     with app.app_context():
+        process_account_requests()
         deliver_due()
 
 

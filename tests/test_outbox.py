@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal import db
+from portal.accounts.services import process_account_requests
 from portal.mail.models import OutboxEmail
 from portal.mail.services import backoff, deliver_due
 from portal.worker import run_once
@@ -24,6 +25,10 @@ def test_request_never_waits_for_smtp(app, client, mailbox):
     response = post_form(client, "/inscription", {"email": "a@example.org", "email_confirm": "a@example.org"})
     assert response.status_code == 303
     assert mailbox.messages == []  # nothing sent from the request
+    with app.app_context():
+        process_account_requests()  # the worker decides which email
+        run_once()  # and tries to deliver it: the server refuses, the row waits
+    assert mailbox.messages == []
     assert db.session.scalar(select(OutboxEmail)).sent_at is None
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal import db
 from portal.accounts.models import AuthSession
-from tests.conftest import PASSWORD, csrf_token, make_app, page, post_form
+from tests.conftest import PASSWORD, csrf_token, deliver, make_app, page, post_form
 
 
 @pytest.mark.parametrize("url", ["/connexion", "/inscription", "/identifiant-oublie", "/mot-de-passe-oublie",
@@ -144,8 +144,9 @@ def test_dev_email_page_is_hidden_in_production(tmp_path, smtp_server):
     assert app.test_client().get("/dev/emails").status_code == 404
 
 
-def test_dev_email_page_lists_the_outbox(client):
+def test_dev_email_page_lists_the_outbox(app, client):
     post_form(client, "/inscription", {"email": "dev@example.org", "email_confirm": "dev@example.org"})
+    deliver(app)
     text = page(client.get("/dev/emails"))
     assert "dev@example.org" in text and "Finalisez la création de votre compte" in text
 

@@ -96,3 +96,18 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccountRequest(Base):
+    """"Create my account", "forgotten password", "forgotten identifier": recorded as typed.
+
+    The request writes this same row whether or not an account exists, so its timing tells
+    nothing; the worker looks the account up, decides which email to send, and deletes the row."""
+
+    __tablename__ = "account_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # register | password_reset | identifier_reminder
+    login: Mapped[str] = mapped_column(String(320))  # the email or identifier as typed, trimmed
+    locale: Mapped[str] = mapped_column(String(5), default="fr")  # the email's language
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

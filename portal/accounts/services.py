@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, g, request, session
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 
 from portal import db
-from portal.accounts.models import AuthSession, LoginThrottle, Token, User
+from portal.accounts.models import AccountRequest, AuthSession, LoginThrottle, Token, User
 from portal.accounts.passwords import hash_password, verify_password
 from portal.db import utcnow
 from portal.mail.services import absolute_url, queue_email
@@ -89,6 +90,36 @@ def find_token(purpose: str, secret: str) -> Token | None:
 
 def _spend(token: Token) -> None:
     token.used_at = utcnow()
+
+
+# --- requests decided by the worker (no timing difference between accounts) ------------
+
+ACCOUNT_REQUEST_KINDS = ("register", "password_reset", "identifier_reminder")
+
+
+def record_account_request(kind: str, login: str) -> None:
+    """The only work a "create my account" / "forgotten …" request does: one row, the same
+    row whether or not the account exists. The worker decides and queues the email."""
+    from flask_babel import get_locale
+
+    assert kind in ACCOUNT_REQUEST_KINDS
+    db.session.add(AccountRequest(kind=kind, login=login.strip()[:320], locale=str(get_locale() or "fr")))
+
+
+def process_account_requests(limit: int = 100) -> int:
+    """Worker: send what each recorded request calls for, one transaction per request."""
+    done = 0
+    for request_id in db.session.scalars(select(AccountRequest.id).order_by(AccountRequest.id).limit(limit)).all():
+        row = db.claim(select(AccountRequest).where(AccountRequest.id == request_id))
+        if row is None:  # another worker has it
+            continue
+        with current_app.test_request_context(), force_locale(row.locale):  # links, language
+            {"register": request_registration, "password_reset": send_password_reset,
+             "identifier_reminder": send_identifier_reminder}[row.kind](row.login)
+        db.session.delete(row)
+        db.session.commit()
+        done += 1
+    return done
 
 
 # --- registration -----------------------------------------------------------------------

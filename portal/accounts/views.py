@@ -123,7 +123,7 @@ def logout():
 def register():
     form = forms.RegisterForm()
     if form.validate_on_submit():
-        services.request_registration(form.email.data)
+        services.record_account_request("register", form.email.data)
         return see_other("accounts.registration_sent")
     return render_page("accounts/register.html", form=form, status=form_status(form))
 
@@ -198,7 +198,7 @@ def first_connection():
 def forgot_identifier():
     form = forms.ForgotIdentifierForm()
     if form.validate_on_submit():
-        services.send_identifier_reminder(form.email.data)
+        services.record_account_request("identifier_reminder", form.email.data)
         flash(str(SAME_ANSWER_IDENTIFIER), "success")
         return see_other("accounts.login")
     return render_page("accounts/forgot_identifier.html", form=form, cancel_url=_cancel_url(),
@@ -210,7 +210,7 @@ def forgot_identifier():
 def forgot_password():
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
-        services.send_password_reset(form.login.data)
+        services.record_account_request("password_reset", form.login.data)
         flash(str(SAME_ANSWER_PASSWORD), "success")
         return see_other("accounts.login")
     return render_page("accounts/forgot_password.html", form=form, cancel_url=_cancel_url(),

@@ -102,12 +102,8 @@ def deliver_due(limit: int = 100) -> tuple[int, int]:
     ids = list(db.session.scalars(query.with_only_columns(OutboxEmail.id)))
     db.session.commit()
     for email_id in ids:
-        lock = select(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.sent_at.is_(None))
-        if db.session.get_bind().dialect.name == "postgresql":
-            lock = lock.with_for_update(skip_locked=True)
-        email = db.session.scalars(lock).first()
+        email = db.claim(select(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.sent_at.is_(None)))
         if email is None:  # another worker took it
-            db.session.rollback()
             continue
         email.attempts += 1
         try:
