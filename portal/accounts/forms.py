@@ -12,6 +12,7 @@ from wtforms import PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from portal.accounts.passwords import current_policy
+from portal.core.names import PersonName
 
 EMAIL_MESSAGE = _l("La saisie de l'email est obligatoire et doit être une adresse email valide.")
 
@@ -165,9 +166,9 @@ def _pattern(regex: str, message, ignore: str = r"\s"):
 class ProfileForm(FlaskForm):
     civilite = RadioField(_l("Civilité"), choices=[("Mme", _l("Madame")), ("M.", _l("Monsieur"))],
                           validators=[Optional()])
-    nom = StringField(_l("Nom"), validators=[Optional(), Length(max=100)],
+    nom = StringField(_l("Nom"), validators=[Optional(), PersonName()],
                       render_kw={"autocomplete": "family-name"})
-    prenom = StringField(_l("Prénom"), validators=[Optional(), Length(max=100)],
+    prenom = StringField(_l("Prénom"), validators=[Optional(), PersonName()],
                          render_kw={"autocomplete": "given-name"})
     date_naissance = StringField(_l("Date de naissance"), validators=[FrenchDate()],
                                  description=_l("Au format JJ/MM/AAAA, par exemple 14/07/1985."),

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.accounts import forms, services
+from portal.accounts.limits import limit_email_sending
 from portal.accounts.passwords import current_policy, verify_password
 from portal.core.web import form_status, render_page, safe_next, see_other
 from portal.extensions import limiter
@@ -120,6 +121,7 @@ def logout():
 @bp.route("/inscription", methods=["GET", "POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
 @anonymous_only
+@limit_email_sending
 def register():
     form = forms.RegisterForm()
     if form.validate_on_submit():
@@ -170,6 +172,7 @@ def _invalid_link():
 
 @bp.route("/premiere-connexion", methods=["GET", "POST"])
 @login_required
+@limit_email_sending
 def first_connection():
     if not g.get("first_connection"):
         return see_other("accounts.account")
@@ -195,6 +198,7 @@ def first_connection():
 
 @bp.route("/identifiant-oublie", methods=["GET", "POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
+@limit_email_sending
 def forgot_identifier():
     form = forms.ForgotIdentifierForm()
     if form.validate_on_submit():
@@ -207,6 +211,7 @@ def forgot_identifier():
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
+@limit_email_sending
 def forgot_password():
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
@@ -278,6 +283,7 @@ def profile():
 
 @bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
 @login_required
+@limit_email_sending
 def change_password():
     user = current_user._get_current_object()
     form = forms.ChangePasswordForm()
@@ -290,6 +296,7 @@ def change_password():
 
 @bp.route("/compte/email", methods=["GET", "POST"])
 @login_required
+@limit_email_sending
 def change_email():
     user = current_user._get_current_object()
     form = forms.ChangeEmailForm()

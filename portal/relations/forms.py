@@ -10,6 +10,7 @@ from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.accounts.forms import FrenchDate
+from portal.core.names import PersonName
 from portal.relations.services import (
     KIND_LABELS,
     LEGAL_KINDS,
@@ -77,9 +78,9 @@ class NaturalPersonForm(FlaskForm):
     civilite = RadioField(_l("Civilité"), choices=[("Mme", _l("Madame")), ("M.", _l("Monsieur"))],
                           validators=[required(_l("La saisie de la civilité est obligatoire."))])
     nom = StringField(_l("Nom"), validators=[required(_l("La saisie du nom est obligatoire.")),
-                                             Length(max=100)], render_kw={"autocomplete": "off"})
+                                             PersonName()], render_kw={"autocomplete": "off"})
     prenom = StringField(_l("Prénom"), validators=[required(_l("La saisie du prénom est obligatoire.")),
-                                                   Length(max=100)], render_kw={"autocomplete": "off"})
+                                                   PersonName()], render_kw={"autocomplete": "off"})
     date_naissance = StringField(
         _l("Date de naissance"),
         validators=[required(_l("La saisie de la date de naissance est obligatoire.")), FrenchDate()],
