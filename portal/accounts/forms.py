@@ -7,11 +7,11 @@ from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from portal.accounts.passwords import current_policy
+from portal.core.forms import Form as FlaskForm
 from portal.core.names import PersonName
 
 EMAIL_MESSAGE = _l("La saisie de l'email est obligatoire et doit être une adresse email valide.")

@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from portal import db
+from portal.core.ids import parse_id, parse_page
 from portal.core.web import render_page, see_other
 from portal.db import utcnow
 from portal.demarches import engine, get_procedure, procedures, services
@@ -130,7 +131,8 @@ def beneficiary(procedure_id: str):
     if request.method == "POST":
         relation = None
         if selected != "moi":
-            relation = relations.get_relation(current_user, int(selected)) if selected.isdigit() else None
+            relation_id = parse_id(selected)
+            relation = relations.get_relation(current_user, relation_id) if relation_id else None
             if relation is None:
                 error = "Indiquez pour qui vous faites cette démarche."
         if not error:
@@ -268,7 +270,7 @@ def autosave(dossier_id: int):
                     engine.display_value(procedure.all_fields()[k], typed[k]))
                    for k, v in result.conflicts.items()],
         elsewhere=[procedure.all_fields()[k].label for k in result.changed_elsewhere],
-        announce=response.headers.get("X-Announce", ""),
+        announce=getattr(response, "announce", ""),
         base_json=json.dumps(new_base, ensure_ascii=False), version=dossier.version)
     response.set_data(status_html + response.get_data(as_text=True))
     return response
@@ -321,8 +323,8 @@ def delete(dossier_id: int):
 @login_required
 def mine():
     size = int(current_app.config["DEMARCHES_PAGE_SIZE"])
-    drafts_page = max(1, request.args.get("brouillons", 1, type=int))
-    requests_page = max(1, request.args.get("demandes", 1, type=int))
+    drafts_page = parse_page(request.args.get("brouillons"))
+    requests_page = parse_page(request.args.get("demandes"))
     base = select(Dossier).where(Dossier.user_id == current_user.id)
     draft_q = base.where(Dossier.submitted_at.is_(None))
     sent_q = base.where(Dossier.submitted_at.is_not(None))
@@ -429,9 +431,10 @@ def _posted(step: Step, form) -> dict[str, Any]:
 
 
 def _base_from(form) -> dict[str, Any] | None:
+    """The answers the page was shown with (JSON); anything else, however deep, is no base."""
     try:
         base = json.loads(form.get("_base", ""))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return base if isinstance(base, dict) else None
 
@@ -528,7 +531,7 @@ def _visibility_fragment(procedure, step, answers, ctx, form, dossier=None, anno
                            dossier=dossier, steps=engine.visible_steps(procedure, answers, ctx)
                            if dossier else None, announce=announce if announce_only else "")
     response = make_response(html)
-    response.headers["X-Announce"] = announce
+    response.announce = announce  # not a header: labels hold ’ or œ, which headers (latin-1) cannot
     return response
 
 

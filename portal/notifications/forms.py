@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
+from portal.core.forms import Form as FlaskForm
 from portal.notifications.services import ALWAYS_EMAILED, KIND_LABELS, KINDS
 
 SWITCHABLE_KINDS = tuple(k for k in KINDS if k not in ALWAYS_EMAILED)

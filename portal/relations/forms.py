@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.accounts.forms import FrenchDate
+from portal.core.forms import Form as FlaskForm
 from portal.core.names import PersonName
 from portal.relations.services import (
     KIND_LABELS,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from portal.accounts.forms import date_format_message, parse_french_date
+from portal.core.forms import Form as FlaskForm
+from portal.core.ids import parse_id
 
 try:  # WTForms 3.3 deprecates plain tuples as select choices
     from wtforms.fields.choices import SelectChoice as choice
@@ -105,7 +106,7 @@ class DocumentDetailsForm(FlaskForm):
     @property
     def relation_id(self) -> int | None:
         """The chosen person as the wallet stores it: None for "Moi", else the relation's id."""
-        return None if self.person.data == SELF else int(self.person.data)
+        return None if self.person.data == SELF else parse_id(self.person.data)
 
     def validate_valid_until(self, field):
         issued = getattr(self.issued_on, "parsed", None)
