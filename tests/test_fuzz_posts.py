@@ -288,3 +288,66 @@ def test_no_post_gets_a_server_error(app, client, world):
     failures = sorted(set(fuzzer.failures + anonymous.failures))
     assert not failures, f"{len(failures)} server errors in {fuzzer.requests + anonymous.requests} requests:\n" + \
         "\n".join(failures[:40])
+
+
+# --- the guards the fuzzing led to, one by one --------------------------------------------
+
+
+@pytest.mark.parametrize("typed, expected", [("42", 42), (" 7 ", 7), ("2147483647", 2147483647),
+                                             ("2147483648", None), ("99999999999999999999", None),
+                                             ("0", None), ("-1", None), ("²", None), ("١٢", None),
+                                             (HUGE_DIGITS, None), ("", None), (None, None), (True, None)])
+def test_parse_id_accepts_only_database_ids(typed, expected):
+    from portal.core.ids import parse_id
+
+    assert parse_id(typed) == expected
+
+
+def test_out_of_range_ids_in_urls_are_404(client, world):
+    for url in ("/brouillons/99999999999999999999/recapitulatif", "/relations/2147483648/modifier",
+                f"/porte-documents/{HUGE_DIGITS}/modifier"):
+        assert client.get(url).status_code == 404
+
+
+def test_huge_page_numbers_in_mes_demarches(client, world):
+    for value in ("99999999999999999999", HUGE_DIGITS, "²", "-5"):
+        response = client.get(f"/mes-demarches?brouillons={value}&demandes={value}")
+        assert response.status_code == 200
+
+
+def test_text_fields_ignore_files_and_json(client, world):
+    token = csrf_token(client)
+    as_file = client.post("/compte/informations", content_type="multipart/form-data",
+                          data={"csrf_token": token, "prenom": (io.BytesIO(b"x"), "x.txt")})
+    as_json = client.post("/compte/informations", json={"prenom": {"x": 1}}, headers={"X-CSRFToken": token})
+    assert as_file.status_code in (303, 422) and as_json.status_code in (303, 422)
+
+
+class TestLabelsOutsideLatin1:
+    """A conditional question whose label holds ’ or œ: shown and announced without a header
+    that gunicorn could not send (it answered a bare 500 after the save was committed)."""
+
+    @pytest.fixture
+    def app_config(self, tmp_path):
+        import shutil
+
+        import yaml
+
+        from portal.demarches.definitions import PROCEDURES_DIR
+
+        folder = tmp_path / "procedures"
+        shutil.copytree(PROCEDURES_DIR, folder)
+        definition = yaml.safe_load((folder / "cmi_eligibilite.yaml").read_text(encoding="utf-8"))
+        gir = next(f for f in definition["steps"][0]["fields"] if f["id"] == "gir")
+        gir["label"] = "Votre niveau GIR d’après l’évaluation de vos œuvres quotidiennes"
+        (folder / "cmi_eligibilite.yaml").write_text(yaml.safe_dump(definition, allow_unicode=True), encoding="utf-8")
+        return {"DEMARCHES_DIR": str(folder)}
+
+    def test_refresh_announces_the_question_in_the_body(self, client):
+        token = csrf_token(client, "/demarches/cmi_eligibilite")
+        response = client.post("/demarches/cmi_eligibilite/actualiser", headers={"HX-Request": "true"},
+                               data={"csrf_token": token, "apa": "beneficiaire", "_shown": "reside,nationalite,apa"})
+        assert response.status_code == 200
+        for value in response.headers.values():
+            value.encode("latin-1")
+        assert "d’après l’évaluation de vos œuvres" in page(response)
