@@ -25,6 +25,9 @@ from portal import create_app  # noqa: E402
 from portal import db as database  # noqa: E402
 from portal.cli import DEMO_PASSWORD, create_demo_accounts, upgrade_database  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from sample_requests import add_sample_dossiers  # noqa: E402
+
 ASSET_RE = re.compile(r'(?:href|src)="(/(?:static/[^"]+|theme\.css))"')
 TOKEN_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -38,6 +41,11 @@ def measure() -> tuple[list[dict], list[str]]:
     with app.app_context():
         upgrade_database()
         create_demo_accounts()
+        from portal.accounts.services import find_by_email
+
+        # « Mes démarches » and a request page with a full page of drafts and requests, each
+        # with its history: the statement count must not grow with them.
+        references = add_sample_dossiers(find_by_email("citoyen@demo.guichet.example").id)
     engine = app.extensions["sqlalchemy_engine"]
     counter = {"n": 0}
     event.listen(engine, "before_cursor_execute", lambda *a, **k: counter.__setitem__("n", counter["n"] + 1))
@@ -48,8 +56,9 @@ def measure() -> tuple[list[dict], list[str]]:
     member.post("/connexion", data={"csrf_token": token, "login": "citoyen@demo.guichet.example",
                                     "password": DEMO_PASSWORD})
     results, failures = [], []
-    for url, options in budgets["pages"].items():
+    for page, options in budgets["pages"].items():
         limits = {**defaults, **options}
+        url = page.format(reference=references[0])
         client = member if limits.get("login") else anonymous
         timings = []
         for _ in range(int(limits["runs"])):
@@ -61,7 +70,7 @@ def measure() -> tuple[list[dict], list[str]]:
         queries = counter["n"]
         html = response.get_data()
         assets = sum(len(client.get(asset).get_data()) for asset in set(ASSET_RE.findall(html.decode())))
-        row = {"url": url, "status": response.status_code, "server_ms": round(statistics.median(timings), 1),
+        row = {"url": page, "status": response.status_code, "server_ms": round(statistics.median(timings), 1),
                "html_kb": round(len(html) / 1024, 1), "page_kb": round((len(html) + assets) / 1024, 1),
                "queries": queries}
         results.append(row)
