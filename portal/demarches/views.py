@@ -261,17 +261,17 @@ def autosave(dossier_id: int):
         new_base[name] = stored  # "keep mine" then wins on the next save
     answers = dict(dossier.answers)
     answers.update({k: typed[k] for k in result.conflicts})
-    response = _visibility_fragment(procedure, current, answers, ctx, request.form, dossier=dossier)
-    status_html = render_template(
-        "demarches/_save_status.html", state="conflict" if result.conflicts else "saved",
-        saved_at=utcnow(), dossier=dossier, procedure=procedure, step=current,
-        conflicts=[(procedure.all_fields()[k], engine.display_value(procedure.all_fields()[k], v),
-                    engine.display_value(procedure.all_fields()[k], typed[k]))
+    visibility = _visibility(procedure, current, answers, ctx, request.form, dossier=dossier)
+    fields = procedure.all_fields()
+    # One render: the save status, then the fields whose visibility changed (out of band).
+    response = make_response(render_template(
+        "demarches/_autosave.html", **visibility, state="conflict" if result.conflicts else "saved",
+        saved_at=utcnow(), step_announce=visibility["announce_text"],
+        conflicts=[(fields[k], engine.display_value(fields[k], v), engine.display_value(fields[k], typed[k]))
                    for k, v in result.conflicts.items()],
-        elsewhere=[procedure.all_fields()[k].label for k in result.changed_elsewhere],
-        announce=response.headers.get("X-Announce", ""),
-        base_json=json.dumps(new_base, ensure_ascii=False), version=dossier.version)
-    response.set_data(status_html + response.get_data(as_text=True))
+        elsewhere=[fields[k].label for k in result.changed_elsewhere],
+        base_json=json.dumps(new_base, ensure_ascii=False), version=dossier.version))
+    response.headers["X-Announce"] = visibility["announce_text"]
     return response
 
 
@@ -519,6 +519,15 @@ def _dead_end(step, ctx) -> bool:
 
 def _visibility_fragment(procedure, step, answers, ctx, form, dossier=None, announce_only=False) -> Response:
     """OOB swaps for the fields whose visibility changed, the computed texts and the step list."""
+    visibility = _visibility(procedure, step, answers, ctx, form, dossier, announce_only)
+    response = make_response(render_template("demarches/_oob.html", **visibility))
+    response.headers["X-Announce"] = visibility["announce_text"]
+    return response
+
+
+def _visibility(procedure, step, answers, ctx, form, dossier=None, announce_only=False) -> dict[str, Any]:
+    """What ``_oob.html`` shows: the fields whose visibility changed since the page was drawn
+    (``_shown``), the computed texts, the step list, and the announcement of the change."""
     before = set(filter(None, form.get("_shown", "").split(",")))
     visible = engine.visible_fields(step, procedure, answers, ctx)
     now_shown = {f.id for f in visible}
@@ -529,13 +538,10 @@ def _visibility_fragment(procedure, step, answers, ctx, form, dossier=None, anno
     announce = " ".join(
         [f"Nouvelle question affichée : « {_fill(f.label, ctx)} »." for f in appeared]
         + [f"Question retirée : « {_fill(f.label, ctx)} »." for f in gone])
-    html = render_template("demarches/_oob.html", procedure=procedure, step=step, answers=answers,
-                           changed=changed, computed=computed, shown=now_shown, ctx=ctx, errors={},
-                           dossier=dossier, steps=engine.visible_steps(procedure, answers, ctx)
-                           if dossier else None, announce=announce if announce_only else "")
-    response = make_response(html)
-    response.headers["X-Announce"] = announce
-    return response
+    return dict(procedure=procedure, step=step, answers=answers, changed=changed, computed=computed,
+                shown=now_shown, ctx=ctx, errors={}, dossier=dossier,
+                steps=engine.visible_steps(procedure, answers, ctx) if dossier else None,
+                announce=announce if announce_only else "", announce_text=announce)
 
 
 def _fill(text: str, ctx: dict) -> str:
