@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import servers  # noqa: E402
-from browser import Autosaver, Browser, decoded  # noqa: E402
+from browser import Autosaver, Browser, decoded, start_draft  # noqa: E402
 
 PASSWORD = "Correct-cheval9!"
 EMAIL = "autosave@bench.example"
@@ -107,12 +107,7 @@ def main() -> None:
         servers.wait_until_up(f"http://127.0.0.1:{baseline_port}/", baseline, baseline_log)
         browser = Browser(f"http://127.0.0.1:{portal_port}")
         assert browser.login(EMAIL, PASSWORD).status == 303
-        browser.get("/demarches/cmi")
-        started = browser.post("/demarches/cmi/commencer", {})
-        if started.headers.get("location", "").endswith("/pour-qui"):
-            browser.get("/demarches/cmi/pour-qui")
-            started = browser.post("/demarches/cmi/pour-qui", {"beneficiaire": "moi"})
-        draft = int(started.headers["location"].split("/brouillons/")[1].split("/")[0])
+        draft = start_draft(browser, "cmi")
         saver = Autosaver(browser, draft)
         baseline_client = Browser(f"http://127.0.0.1:{baseline_port}")
         counter = {"n": 0}

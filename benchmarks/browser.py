@@ -150,3 +150,16 @@ def decoded(response: Response) -> str:
 
         return gzip.decompress(response.body).decode()
     return response.text
+
+
+def start_draft(browser: Browser, procedure_id: str, base: str | None = None) -> int:
+    """"Commencer", then "Pour moi" when the procedure asks for whom: the new draft's id."""
+    browser.get(f"/demarches/{procedure_id}", base=base)
+    started = browser.post(f"/demarches/{procedure_id}/commencer", {}, base=base)
+    if started.headers.get("location", "").endswith("/pour-qui"):
+        browser.get(f"/demarches/{procedure_id}/pour-qui", base=base)
+        started = browser.post(f"/demarches/{procedure_id}/pour-qui", {"beneficiaire": "moi"}, base=base)
+    found = re.search(r"/brouillons/(\d+)/", started.headers.get("location", ""))
+    if found is None:
+        raise AssertionError(f"« Commencer » n'a pas ouvert de brouillon : {started.status}")
+    return int(found.group(1))

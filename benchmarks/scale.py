@@ -1,6 +1,6 @@
 """Scale: the same measures at 1,000 requests and at 1,000,000 (100,000 people), and their ratio.
 
-Each size is loaded into an empty PostgreSQL schema (made by the migrations) with INSERT …
+Each size is loaded into its own PostgreSQL schema (made by the migrations) with INSERT …
 SELECT over generate_series: people, requests with their status history, drafts, notifications
 and sent emails. One measured person has the same requests and drafts at every size, so only
 the size of the tables changes. Printed per measure: median time at both sizes and the ratio
@@ -9,7 +9,8 @@ the size of the tables changes. Printed per measure: median time at both sizes a
     python benchmarks/scale.py --database-url postgresql://postgres@127.0.0.1:5432/scratch
         [--people 100000 --requests 1000000] [--small-requests 1000] [--runs 15]
 
-The database given is emptied (DROP SCHEMA public): give a scratch one.
+The measures of both sizes take turns (interleaved runs). The schemas ``scale_small`` and
+``scale_large`` are made in the database given, then dropped: give a scratch database.
 The back office (agents' queues) does not exist yet: see ``BACK_OFFICE`` below to add its
 measures when it lands.
 """
@@ -41,8 +42,8 @@ REQUESTS_PER_PERSON = 10
 BACK_OFFICE: list[tuple[str, Callable[[dict], None]]] = []
 
 
-def load(app, people: int, requests: int) -> dict:
-    """Empty schema, then ``people`` people sharing ``requests`` requests, with history."""
+def load(app, schema: str, people: int, requests: int) -> dict:
+    """A new schema, then ``people`` people sharing ``requests`` requests, with history."""
     from sqlalchemy import text
 
     from portal import db
@@ -52,7 +53,7 @@ def load(app, people: int, requests: int) -> dict:
 
     engine = app.extensions["sqlalchemy_engine"]
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
     with app.app_context():
         upgrade_database()
         password_hash = hash_password(PASSWORD)
@@ -126,8 +127,8 @@ def load(app, people: int, requests: int) -> dict:
     return {"reference": references[0], "draft": draft, "seconds": loaded, "deletable": people // 2}
 
 
-def measures(app, data: dict, runs: int) -> dict[str, float]:
-    """Median milliseconds per measure."""
+def plan(app, data: dict) -> list[tuple[str, Callable[[], None]]]:
+    """Each measure as a call, for the person and data ``load`` made."""
     import re
 
     from portal import db
@@ -178,7 +179,7 @@ def measures(app, data: dict, runs: int) -> dict[str, float]:
         delete_account(user)
         db.session.flush()  # every cascade and SET NULL runs; rolled back so it can run again
 
-    plan: list[tuple[str, Callable[[], None]]] = [
+    calls: list[tuple[str, Callable[[], None]]] = [
         ("Mes démarches", page("/mes-demarches")),
         ("Page d'une demande", page(f"/demandes/{data['reference']}")),
         ("Mon compte", page("/compte")),
@@ -189,38 +190,74 @@ def measures(app, data: dict, runs: int) -> dict[str, float]:
         ("Worker : courriels à envoyer", in_context(deliver_due)),
         ("Suppression d'un compte", in_context(delete_someone, rollback=True)),
     ]
-    plan += [(name, lambda work=work: work({"app": app, "client": client})) for name, work in BACK_OFFICE]
-    results = {}
-    for name, work in plan:
-        work()  # warm-up
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            work()
-            times.append((time.perf_counter() - start) * 1000)
-        results[name] = statistics.median(times)
+    calls += [(name, lambda work=work: work({"app": app, "client": client})) for name, work in BACK_OFFICE]
+    engine = app.extensions["sqlalchemy_engine"]
+
+    def bound(call: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:  # the portal's session is one per process: point it at this size
+            db.session.remove()
+            db.session.configure(bind=engine)
+            call()
+        return run
+
+    return [(name, bound(call)) for name, call in calls]
+
+
+def interleaved(plans: list[list[tuple[str, Callable[[], None]]]], runs: int) -> list[dict[str, float]]:
+    """Median milliseconds per measure and size, the sizes taking turns run after run, so a
+    machine busy at one moment slows both alike."""
+    results: list[dict[str, float]] = [{} for _ in plans]
+    for index, (name, _call) in enumerate(plans[0]):
+        calls = [measures[index][1] for measures in plans]
+        for call in calls:
+            call()  # warm-up
+        times: list[list[float]] = [[] for _ in plans]
+        for run_number in range(runs):
+            for size in (range(len(calls)) if run_number % 2 == 0 else reversed(range(len(calls)))):
+                start = time.perf_counter()
+                calls[size]()
+                times[size].append((time.perf_counter() - start) * 1000)
+        for size, measured in enumerate(times):
+            results[size][name] = statistics.median(measured)
     return results
 
 
+def with_schema(database_url: str, schema: str) -> str:
+    """The same database, its tables in ``schema`` (PostgreSQL's search_path)."""
+    separator = "&" if "?" in database_url else "?"
+    return f"{database_url}{separator}options=-csearch_path%3D{schema}"
+
+
 def run(database_url: str, people: int, requests: int, small_requests: int, runs: int) -> list[tuple]:
-    """Measure at the small size, then at the large one; returns [(measure, small, large, ratio)]."""
+    """Load both sizes, measure them in turns; returns [(measure, small, large, ratio)]."""
     os.environ.update(servers.portal_env(database_url))
+    from sqlalchemy import text
+
     from portal import create_app
 
-    app = create_app({"DEV_EMAIL_ECHO": False, "RATELIMIT_ENABLED": False, "ARGON2_PROFILE": "fast"})
-    if app.extensions["sqlalchemy_engine"].dialect.name != "postgresql":
-        raise SystemExit("scale.py needs PostgreSQL (--database-url postgresql://…)")
-    sizes = [(max(2, small_requests // REQUESTS_PER_PERSON), small_requests), (people, requests)]
-    figures = []
-    for size_people, size_requests in sizes:
-        data = load(app, size_people, size_requests)
+    sizes = [("scale_small", max(2, small_requests // REQUESTS_PER_PERSON), small_requests),
+             ("scale_large", people, requests)]
+    apps, plans = [], []
+    for schema, size_people, size_requests in sizes:
+        app = create_app({"DATABASE_URL": with_schema(database_url, schema), "DEV_EMAIL_ECHO": False,
+                          "RATELIMIT_ENABLED": False, "ARGON2_PROFILE": "fast"})
+        if app.extensions["sqlalchemy_engine"].dialect.name != "postgresql":
+            raise SystemExit("scale.py needs PostgreSQL (--database-url postgresql://…)")
+        data = load(app, schema, size_people, size_requests)
         print(f"chargé : {size_requests:,} demandes, {size_people:,} personnes en {data['seconds']:.0f} s",
               flush=True)
-        figures.append(measures(app, data, runs))
-    app.extensions["sqlalchemy_engine"].dispose()
+        apps.append(app)
+        plans.append(plan(app, data))
+    figures = interleaved(plans, runs)
+    for app, (schema, _people, _requests) in zip(apps, sizes, strict=True):
+        engine = app.extensions["sqlalchemy_engine"]
+        engine.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
     rows = [(name, figures[0][name], figures[1][name], figures[1][name] / figures[0][name])
             for name in figures[0]]
-    print(f"\n{'mesure':<34}{sizes[0][1]:>12,} {sizes[1][1]:>14,}   ratio (objectif <= 1,5)")
+    print(f"\n{'mesure':<34}{sizes[0][2]:>12,} {sizes[1][2]:>14,}   ratio (objectif <= 1,5)")
     for name, small, large, ratio in rows:
         flag = "" if ratio <= 1.5 else "   AU-DELÀ"
         print(f"{name:<34}{small:>10.1f} ms{large:>12.1f} ms{ratio:>9.2f}{flag}")
