@@ -32,6 +32,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    from portal.core.delivery import init_app as init_delivery
+
+    init_delivery(app)  # before the database: responses are compressed after the commit
     from portal.core.ids import DatabaseIdConverter
 
     app.url_map.converters["int"] = DatabaseIdConverter  # ids in URLs stay within the database's range

@@ -81,7 +81,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # No pre-ping: it is one more round trip on every request. A connection broken by a
+    # database restart fails one request; SQLAlchemy then drops every pooled connection.
+    return create_engine(url, pool_recycle=3600)
 
 
 def init_app(app: Flask) -> None:

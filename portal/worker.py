@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 
 from portal import db
+from portal.core.models import WorkerGuard
 from portal.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -44,8 +47,6 @@ def deliver_outbox():
 @task
 def purge_expired_auth_rows():
     """Expired tokens, dead sessions and old throttling rows are of no further use."""
-    from datetime import timedelta
-
     from flask import current_app
 
     from portal.accounts.models import AuthSession, LoginThrottle, Token
@@ -74,22 +75,40 @@ def demarches_purge_drafts():
     return purge_drafts()
 
 
+SWEEP_EVERY = timedelta(hours=6)
+
+
+def claim_period(name: str, every: timedelta, now: datetime | None = None) -> bool:
+    """True for exactly one caller per period ``every``, across processes and machines.
+
+    The guard lives in ``worker_guards`` and the claim is committed before the job runs, so a
+    cron-driven ``worker --once`` and several workers agree on who runs it. A job that fails
+    after its claim waits for the next period (these are housekeeping passes, not deliveries).
+    """
+    now = now or utcnow()
+    claimed = db.session.execute(
+        update(WorkerGuard).where(WorkerGuard.name == name, WorkerGuard.last_run_at <= now - every)
+        .values(last_run_at=now)).rowcount == 1
+    if not claimed and db.session.get(WorkerGuard, name) is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(WorkerGuard(name=name, last_run_at=now))
+            claimed = True
+        except IntegrityError:  # another worker made the row first: its run counts
+            claimed = False
+    db.session.commit()
+    return claimed
+
+
 @task
 def sweep_orphan_files():
     """Stored files no row refers to any more; listing the storage is slow, so every 6 hours."""
-    from datetime import timedelta
-
-    from flask import current_app
-
     from portal.files.services import sweep_orphans
 
     now = utcnow()
-    last = current_app.extensions.get("files_last_sweep")
-    if last is not None and now - last < timedelta(hours=6):
+    if not claim_period("sweep_orphan_files", SWEEP_EVERY, now):
         return "skipped"
-    removed = sweep_orphans(now=now)
-    current_app.extensions["files_last_sweep"] = now
-    return removed
+    return sweep_orphans(now=now)
 
 
 def run_once() -> dict[str, object]:

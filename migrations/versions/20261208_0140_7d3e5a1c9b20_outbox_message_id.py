@@ -3,7 +3,7 @@
 Rows already queued get one built from their id, so every row has one.
 
 Revision ID: 7d3e5a1c9b20
-Revises: 525ae6ec12a9
+Revises: 59829926eafc
 Create Date: 2026-12-08 01:40:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '7d3e5a1c9b20'
-down_revision = '525ae6ec12a9'
+down_revision = '59829926eafc'
 branch_labels = None
 depends_on = None
 

@@ -57,7 +57,7 @@ class AuthSession(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie value
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the worker's purge
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A provisioned account that logged in with its temporary password may only finish
     # its first connection until it has chosen its own password.
@@ -79,7 +79,7 @@ class Token(Base):
     )
     email: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the worker's purge
     used_at: Mapped[datetime | None]
 
 
@@ -95,7 +95,7 @@ class LoginThrottle(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[datetime | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the worker's purge
 
 
 class AccountRequest(Base):

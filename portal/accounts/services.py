@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.accounts.models import AccountRequest, AuthSession, LoginThrottle, Token, User
@@ -321,7 +322,10 @@ def current_session_row() -> AuthSession | None:
     """The server-side row of this browser's session, looked up once per request."""
     if "auth_session" not in g:
         secret = session.get("sid")
-        g.auth_session = db.session.get(AuthSession, _digest(secret)) if secret else None
+        # The row and its user in one statement: Flask-Login's loader reads both on every request.
+        g.auth_session = db.session.scalar(
+            select(AuthSession).options(joinedload(AuthSession.user, innerjoin=True))
+            .where(AuthSession.id == _digest(secret))) if secret else None
     return g.auth_session
 
 

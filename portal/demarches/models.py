@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
@@ -20,7 +20,13 @@ class Dossier(Base):
     """
 
     __tablename__ = "dossiers"
-    __table_args__ = (Index("ix_dossiers_user_submitted", "user_id", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_dossiers_user_submitted", "user_id", "submitted_at"),
+        # The worker's draft purge reads drafts by age: a partial index keeps it flat however
+        # many submitted requests accumulate.
+        Index("ix_dossiers_drafts_updated_at", "updated_at",
+              postgresql_where=text("submitted_at IS NULL"), sqlite_where=text("submitted_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -80,7 +86,7 @@ class DossierEvent(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(40))
     previous_status: Mapped[str | None] = mapped_column(String(40))
-    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     by_label: Mapped[str] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -132,4 +138,4 @@ class DraftStash(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
     step_id: Mapped[str] = mapped_column(String(60))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal import db
 from portal.core.ids import parse_id, parse_page
@@ -262,17 +263,16 @@ def autosave(dossier_id: int):
         new_base[name] = stored  # "keep mine" then wins on the next save
     answers = dict(dossier.answers)
     answers.update({k: typed[k] for k in result.conflicts})
-    response = _visibility_fragment(procedure, current, answers, ctx, request.form, dossier=dossier)
-    status_html = render_template(
-        "demarches/_save_status.html", state="conflict" if result.conflicts else "saved",
-        saved_at=utcnow(), dossier=dossier, procedure=procedure, step=current,
-        conflicts=[(procedure.all_fields()[k], engine.display_value(procedure.all_fields()[k], v),
-                    engine.display_value(procedure.all_fields()[k], typed[k]))
+    visibility = _visibility(procedure, current, answers, ctx, request.form, dossier=dossier)
+    fields = procedure.all_fields()
+    # One render: the save status, then the fields whose visibility changed (out of band).
+    response = make_response(render_template(
+        "demarches/_autosave.html", **visibility, state="conflict" if result.conflicts else "saved",
+        saved_at=utcnow(), step_announce=visibility["announce_text"],
+        conflicts=[(fields[k], engine.display_value(fields[k], v), engine.display_value(fields[k], typed[k]))
                    for k, v in result.conflicts.items()],
-        elsewhere=[procedure.all_fields()[k].label for k in result.changed_elsewhere],
-        announce=getattr(response, "announce", ""),
-        base_json=json.dumps(new_base, ensure_ascii=False), version=dossier.version)
-    response.set_data(status_html + response.get_data(as_text=True))
+        elsewhere=[fields[k].label for k in result.changed_elsewhere],
+        base_json=json.dumps(new_base, ensure_ascii=False), version=dossier.version))
     return response
 
 
@@ -328,14 +328,19 @@ def mine():
     base = select(Dossier).where(Dossier.user_id == current_user.id)
     draft_q = base.where(Dossier.submitted_at.is_(None))
     sent_q = base.where(Dossier.submitted_at.is_not(None))
-    count = lambda q: db.session.scalar(select(func.count()).select_from(q.subquery()))  # noqa: E731
     drafts = db.session.scalars(draft_q.order_by(Dossier.updated_at.desc(), Dossier.id.desc())
                                 .limit(size).offset((drafts_page - 1) * size)).all()
+    # Each request's history in one statement (its status label and last change read it).
     sent = db.session.scalars(sent_q.order_by(Dossier.status_changed_at.desc(), Dossier.id.desc())
+                              .options(selectinload(Dossier.events))
                               .limit(size).offset((requests_page - 1) * size)).all()
+    drafts_total, sent_total = db.session.execute(
+        select(func.count().filter(Dossier.submitted_at.is_(None)),
+               func.count().filter(Dossier.submitted_at.is_not(None)))
+        .where(Dossier.user_id == current_user.id)).one()
     return render_page("demarches/mine.html", drafts=drafts, sent=sent, size=size,
                        drafts_page=drafts_page, requests_page=requests_page,
-                       drafts_total=count(draft_q), sent_total=count(sent_q),
+                       drafts_total=drafts_total, sent_total=sent_total,
                        procedures=procedures(), status_label=services.status_label,
                        last_change=services.last_visible_change,
                        purge_date=_purge_date)
@@ -516,6 +521,14 @@ def _dead_end(step, ctx) -> bool:
 
 def _visibility_fragment(procedure, step, answers, ctx, form, dossier=None, announce_only=False) -> Response:
     """OOB swaps for the fields whose visibility changed, the computed texts and the step list."""
+    visibility = _visibility(procedure, step, answers, ctx, form, dossier, announce_only)
+    # The announcement is in the fragment, never a header: labels hold ’ or œ (latin-1 headers).
+    return make_response(render_template("demarches/_oob.html", **visibility))
+
+
+def _visibility(procedure, step, answers, ctx, form, dossier=None, announce_only=False) -> dict[str, Any]:
+    """What ``_oob.html`` shows: the fields whose visibility changed since the page was drawn
+    (``_shown``), the computed texts, the step list, and the announcement of the change."""
     before = set(filter(None, form.get("_shown", "").split(",")))
     visible = engine.visible_fields(step, procedure, answers, ctx)
     now_shown = {f.id for f in visible}
@@ -526,13 +539,10 @@ def _visibility_fragment(procedure, step, answers, ctx, form, dossier=None, anno
     announce = " ".join(
         [f"Nouvelle question affichée : « {_fill(f.label, ctx)} »." for f in appeared]
         + [f"Question retirée : « {_fill(f.label, ctx)} »." for f in gone])
-    html = render_template("demarches/_oob.html", procedure=procedure, step=step, answers=answers,
-                           changed=changed, computed=computed, shown=now_shown, ctx=ctx, errors={},
-                           dossier=dossier, steps=engine.visible_steps(procedure, answers, ctx)
-                           if dossier else None, announce=announce if announce_only else "")
-    response = make_response(html)
-    response.announce = announce  # not a header: labels hold ’ or œ, which headers (latin-1) cannot
-    return response
+    return dict(procedure=procedure, step=step, answers=answers, changed=changed, computed=computed,
+                shown=now_shown, ctx=ctx, errors={}, dossier=dossier,
+                steps=engine.visible_steps(procedure, answers, ctx) if dossier else None,
+                announce=announce if announce_only else "", announce_text=announce)
 
 
 def _fill(text: str, ctx: dict) -> str:

@@ -10,6 +10,14 @@
   });
   var form = document.getElementById("step-form");
   if (!form) { return; }
+  // Autosave posts url-encoded answers: the form is multipart for its file fields, which autosave
+  // never sends, and an url-encoded body is smaller and cheaper for the server to read.
+  htmx.defineExtension("autosave-urlencoded", {
+    encodeParameters: function (xhr, parameters) {
+      xhr.setRequestHeader("Content-Type", "application/x-www-form-urlencoded");
+      return new URLSearchParams(parameters).toString();
+    }
+  });
   var saveUrl = form.getAttribute("hx-post");
   var key = "guichet-brouillon-" + form.getAttribute("data-draft") + "-" +
     form.querySelector('input[name="_step"]').value;
@@ -86,7 +94,7 @@
   // The page is hidden or closed: send what is not confirmed yet.
   function flush() {
     if (edits > confirmed && navigator.sendBeacon) {
-      navigator.sendBeacon(saveUrl, entries());
+      navigator.sendBeacon(saveUrl, new URLSearchParams(entries()));
     }
   }
   document.addEventListener("visibilitychange", function () {
@@ -101,7 +109,7 @@
   var pending = null;
   try { pending = JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { pending = null; }
   if (pending && pending.length) {
-    var data = new FormData();
+    var data = new URLSearchParams();
     pending.forEach(function (pair) { data.append(pair[0], pair[1]); });
     var meta = document.querySelector('meta[name="csrf-token"]');
     data.append("csrf_token", meta ? meta.content : "");
