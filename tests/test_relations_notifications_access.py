@@ -29,7 +29,7 @@ def object_routes(app):
 def test_every_object_url_is_404_for_another_account(app, client, create_user, auth, role):
     owner = create_user(email="owner@example.org")
     with app.test_request_context():
-        relation = relations.create_relation(owner, "enfant", {"civilite": "Mme", "nom": "Martin",
+        relation = relations.create_relation(owner, "enfant", {"civilite": "Madame", "nom": "Martin",
                                                                "prenom": "Léa", "date_naissance": date(2015, 7, 14)})
         notification = notifications.notify(owner, "status", "Secret", "Contenu secret")
         database.session.commit()
