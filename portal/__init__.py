@@ -79,6 +79,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(relations_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(wallet_bp)
+    from portal.exports.views import bp as exports_bp
+
+    app.register_blueprint(exports_bp)
 
     from portal import demarches
 
