@@ -29,7 +29,12 @@ def home():
 
 @bp.get("/<any(" + ",".join(f'"{slug}"' for slug in STATIC_PAGES) + "):slug>")
 def static_page(slug: str):
-    return render_page(STATIC_PAGES[slug])
+    extra = {}
+    if slug == "plan-du-site":  # every procedure's page, the questionnaire included
+        from portal.demarches import procedures
+
+        extra["site_procedures"] = sorted(procedures().values(), key=lambda p: (p.kind != "procedure", p.title))
+    return render_page(STATIC_PAGES[slug], **extra)
 
 
 @bp.get("/theme.css")
