@@ -202,7 +202,7 @@ def test_the_check_command(tmp_path: Path):
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
     result = app.test_cli_runner().invoke(args=["demarches", "check"])
     assert result.exit_code == 0, result.output
-    assert "cmi :" in result.output and "4 démarche(s) valide(s)" in result.output
+    assert "cmi :" in result.output and "5 démarche(s) valide(s)" in result.output
     bad = copy.deepcopy(BASE)
     bad["steps"][0]["fields"][0]["prefill"] = "salaire"
     (tmp_path / "essai.yaml").write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")

@@ -22,7 +22,8 @@ VALUE_TYPES = {
 DISPLAY_TYPES = {"info", "computed"}
 FIELD_TYPES = VALUE_TYPES | DISPLAY_TYPES
 PROFILE_FIELDS = {"civilite", "nom", "prenom", "date_naissance", "lieu_naissance", "adresse",
-                  "code_postal", "commune", "telephone", "email"}
+                  "code_postal", "commune", "telephone", "email",
+                  "raison_sociale", "siret"}  # these two from a legal-person beneficiary only
 COMPARISONS = {"equals", "not_equals", "one_of", "contains", "gt", "gte", "lt", "lte", "filled"}
 LOGICAL = {"all", "any", "not"}
 RELATIVE_DATE = re.compile(r"^today(?:\s*([+-])\s*(\d+)\s*([dmy]))?$")
@@ -170,6 +171,13 @@ class Procedure:
         return list(beneficiary["relations"]) if isinstance(beneficiary, dict) else []
 
     @property
+    def for_self(self) -> bool:
+        """Whether « Pour moi » is offered (``beneficiary: {relations: [association], self: false}``:
+        a request made only on behalf of an organisation)."""
+        beneficiary = self.spec.get("beneficiary", "self")
+        return beneficiary == "self" or bool(beneficiary.get("self", True))
+
+    @property
     def audience(self) -> list[str]:
         return self.spec.get("audience") or ["citizen"]
 
@@ -311,9 +319,12 @@ def _check_beneficiary(value: Any, path: str) -> None:
         return
     from portal.relations.models import KINDS as RELATION_KINDS
 
-    if not isinstance(value, dict) or set(value) != {"relations"} or not isinstance(value["relations"], list) \
-            or not value["relations"]:
+    if not isinstance(value, dict) or not {"relations"} <= set(value) <= {"relations", "self"} \
+            or not isinstance(value["relations"], list) or not value["relations"]:
         raise DefinitionError(path, "« beneficiary » vaut « self » ou « {relations: [enfant, conjoint, …]} »")
+    if not isinstance(value.get("self", True), bool):
+        raise DefinitionError(path, "« beneficiary » : « self » vaut true (« Pour moi » proposé) ou false "
+                                    "(seulement pour une relation, par exemple une association)")
     unknown = [k for k in value["relations"] if k not in RELATION_KINDS]
     if unknown:
         raise DefinitionError(path, f"« beneficiary » : type de relation inconnu « {unknown[0]} » "

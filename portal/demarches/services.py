@@ -58,6 +58,9 @@ def check_beneficiary(procedure: Procedure, relation) -> None:
     for the CMI procedures, whose definitions list natural kinds only)."""
     if relation is not None and relation.kind not in procedure.relation_kinds:
         raise BeneficiaryRefused("Cette démarche ne peut pas être faite pour cette personne.")
+    if relation is None and not procedure.for_self:
+        raise BeneficiaryRefused("Cette démarche se fait pour un organisme : choisissez-le parmi vos "
+                                 "relations, ou ajoutez-le.")
 
 
 def start_draft(user, procedure: Procedure, relation=None) -> Dossier:

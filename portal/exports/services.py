@@ -95,7 +95,7 @@ def collect(user) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     from portal.notifications.models import Notification
     from portal.notifications.services import preferences_of
     from portal.relations.services import relations_for
-    from portal.wallet.models import WalletDocument
+    from portal.wallet.services import documents_of
 
     files: list[tuple[str, str]] = []
     account = _row(user, ("identifier", "email", "role", "organisation", "status", "language", "civilite",
@@ -105,8 +105,7 @@ def collect(user) -> tuple[dict[str, Any], list[tuple[str, str]]]:
                           "siret", "adresse", "code_postal", "commune", "created_at", "updated_at"))
                  for r in relations_for(user)]
     wallet = []
-    for doc in db.session.scalars(select(WalletDocument).where(WalletDocument.user_id == user.id)
-                                  .order_by(WalletDocument.id)):
+    for doc in sorted(documents_of(user), key=lambda d: d.id):
         name = f"porte-documents/{doc.id}-{doc.original_name}"
         files.append((name, doc.storage_key))
         wallet.append({**_row(doc, ("id", "kind", "title", "relation_id", "original_name", "content_type",
