@@ -644,7 +644,7 @@ def data_lines(status: Status, data: dict[str, Any]) -> list[tuple[str, str]]:
     for f in status.data:
         value = data.get(f.id)
         if f.id == "duree" and value and value != "permanente":
-            lines.append((f.label, f"{value} an(s)"))
+            lines.append((f.label, f"{value} an" if str(value) in ("0", "1") else f"{value} ans"))
         elif not engine.is_empty(value):
             lines.append((f.label, engine.display_value(f, value if f.type != "checkboxes" or
                                                         isinstance(value, list) else [value])))

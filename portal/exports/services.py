@@ -31,6 +31,11 @@ KEEP_DAYS = 3
 JSON_NAME = "donnees.json"
 
 
+def keep_days() -> int:
+    """How long a prepared export stays downloadable (``DATA_EXPORT_DAYS``, 3 by default)."""
+    return int(current_app.config.get("DATA_EXPORT_DAYS", KEEP_DAYS))
+
+
 # --- asking and finding ------------------------------------------------------------------------
 
 
@@ -190,7 +195,7 @@ def _build(export: DataExport) -> None:
             position += 1
     now = utcnow()
     export.status, export.ready_at = "ready", now
-    export.expires_at = now + timedelta(days=current_app.config.get("DATA_EXPORT_DAYS", KEEP_DAYS))
+    export.expires_at = now + timedelta(days=keep_days())
     from portal.demarches.services import path_for
 
     link = path_for("exports.page")

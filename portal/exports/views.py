@@ -14,6 +14,9 @@ bp = Blueprint("exports", __name__, url_prefix="/compte/mes-donnees")
 
 @bp.record_once
 def _setup(state) -> None:
+    import os
+
+    state.app.config.setdefault("DATA_EXPORT_DAYS", int(os.environ.get("DATA_EXPORT_DAYS", services.KEEP_DAYS)))
     hooks = state.app.extensions.setdefault("account_deletion_hooks", [])
     if services.delete_user_exports not in hooks:
         hooks.append(services.delete_user_exports)
@@ -30,7 +33,7 @@ def megabytes_global(size: int) -> str:
 @login_required
 def page():
     return render_page("exports/page.html", exports=services.exports_of(current_user),
-                       keep_days=services.KEEP_DAYS)
+                       keep_days=services.keep_days())
 
 
 @bp.post("")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_download_my_data(ui: Ui):
     link = ui.page.get_by_role("link", name="Mes données du")
     with ui.page.expect_download() as download_info:
         link.click()
-    archive = zipfile.ZipFile(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    archive = zipfile.ZipFile(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     data = json.loads(archive.read("donnees.json"))
     assert data["compte"]["email"] == "camille@example.org"
 
