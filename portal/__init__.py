@@ -61,6 +61,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from portal.core import i18n
+
+    i18n.init_app(app)
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -86,6 +89,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(relations_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(wallet_bp)
+    from portal.exports.views import bp as exports_bp
+
+    app.register_blueprint(exports_bp)
 
     from portal import demarches
 

@@ -161,5 +161,21 @@ def create_demo_accounts() -> None:
             db.session.add(User(identifier=services.new_identifier(), email=email, role=role,
                                 prenom=prenom, nom=nom, password_hash=hash_password(DEMO_PASSWORD),
                                 status="active"))
+    db.session.flush()
+    _demo_association(services.find_by_email(DEMO_ACCOUNTS[0][0]))
     db.session.commit()
     current_app.logger.info("demo accounts ready")
+
+
+DEMO_ASSOCIATION = {"raison_sociale": "Les Amis du Beffroi (association de démonstration)",
+                    "siret": "73282932000074", "adresse": "2 place des Héros", "code_postal": "62000",
+                    "commune": "Arras"}
+
+
+def _demo_association(user) -> None:
+    """The demo citizen manages an association: the example procedure « exemple_association »
+    is made on its behalf (a legal person of « Mes relations »)."""
+    from portal.relations import services as relations
+
+    if not any(r.is_legal for r in relations.relations_for(user)):
+        relations.create_relation(user, "association", DEMO_ASSOCIATION)

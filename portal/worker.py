@@ -101,6 +101,22 @@ def claim_period(name: str, every: timedelta, now: datetime | None = None) -> bo
 
 
 @task
+def prepare_data_exports():
+    """« Télécharger mes données »: build the waiting ZIPs, one transaction each."""
+    from portal.exports.services import prepare_pending
+
+    return prepare_pending()
+
+
+@task
+def purge_data_exports():
+    """Exports are kept a few days (``DATA_EXPORT_DAYS``), then deleted with their files."""
+    from portal.exports.services import purge_expired
+
+    return purge_expired()
+
+
+@task
 def sweep_orphan_files():
     """Stored files no row refers to any more; listing the storage is slow, so every 6 hours."""
     from portal.files.services import sweep_orphans

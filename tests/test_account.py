@@ -23,7 +23,7 @@ def test_profile_is_saved_for_prefilling(client, auth, create_user):
     user = create_user()
     auth.login()
     response = post_form(client, "/compte/informations", {
-        "civilite": "Mme", "nom": "Martin", "prenom": "Camille", "date_naissance": "14/07/1985",
+        "civilite": "Madame", "nom": "Martin", "prenom": "Camille", "date_naissance": "14/07/1985",
         "lieu_naissance": "Lyon", "adresse": "3 rue des Lilas", "code_postal": "69001",
         "commune": "Lyon", "telephone": "06 12 34 56 78"})
     assert response.status_code == 303

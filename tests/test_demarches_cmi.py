@@ -50,7 +50,7 @@ def test_mdph_branch_with_stationnement_and_invalidite(client, auth, create_user
         ("situation", {"filiere": "mdph"}, None, "/etapes/handicap"),
         ("handicap", {"reconnaissance": "taux", "taux": "85", "deplacement": "oui", "aidants-count": "0"},
          None, "/etapes/documents"),
-        ("documents", {}, {"certificat_medical": PDF, "photo": PNG, "justificatif_domicile": PDF,
+        ("documents", {}, {"certificat_medical": PDF, "justificatif_domicile": PDF,
                            "piece_identite": PNG}, "/etapes/engagement"),
         ("engagement", {"attestation": "oui", "attestation-present": "1"}, None, "/recapitulatif"),
     ])
@@ -82,7 +82,7 @@ def test_mdph_branch_with_stationnement_and_invalidite(client, auth, create_user
 
         dossier = database.session.scalar(select(Dossier).where(Dossier.reference == reference))
         assert "titre_sejour_numero" not in dossier.answers
-        assert len(dossier.files) == 4 and [e.status for e in dossier.events] == ["deposee"]
+        assert len(dossier.files) == 3 and [e.status for e in dossier.events] == ["deposee"]
 
 
 def test_apa_gir_1_skips_the_handicap_step(client, auth, create_user):
@@ -95,7 +95,7 @@ def test_apa_gir_1_skips_the_handicap_step(client, auth, create_user):
         ("residence", {**ADDRESS, "nationalite": "etrangere", "titre_sejour_numero": "1234567890",
                        "titre_sejour_expiration": "2030-01-01"}, None, "/etapes/situation"),
         ("situation", {"filiere": "apa_beneficiaire", "gir": "1"}, None, "/etapes/documents"),
-        ("documents", {}, {"certificat_medical_apa": PDF, "photo": PNG, "justificatif_domicile": PDF,
+        ("documents", {}, {"certificat_medical_apa": PDF, "justificatif_domicile": PDF,
                            "titre_sejour_copie": PNG}, "/etapes/engagement"),
         ("engagement", {"attestation": "oui"}, None, "/recapitulatif"),
     ])
@@ -116,7 +116,7 @@ def test_apa_gir_3_goes_through_the_handicap_step_with_priorite(client, auth, cr
         ("residence", {**ADDRESS, "nationalite": "eee"}, None, "/etapes/situation"),
         ("situation", {"filiere": "apa_beneficiaire", "gir": "3"}, None, "/etapes/handicap"),
         ("handicap", {"reconnaissance": "taux", "taux": "50", "station_debout": "oui"}, None, "/etapes/documents"),
-        ("documents", {}, {"certificat_medical_apa": PDF, "photo": PNG, "justificatif_domicile": PDF,
+        ("documents", {}, {"certificat_medical_apa": PDF, "justificatif_domicile": PDF,
                            "piece_identite": PNG}, "/etapes/engagement"),
         ("engagement", {"attestation": "oui"}, None, "/recapitulatif"),
     ])
@@ -136,7 +136,7 @@ def test_apa_applicant_and_invalidite_third_category(client, auth, create_user):
         ("residence", {**ADDRESS, "nationalite": "francaise"}, None, "/etapes/situation"),
         ("situation", {"filiere": "apa_demandeur"}, None, "/etapes/handicap"),
         ("handicap", {"reconnaissance": "invalidite_3"}, None, "/etapes/documents"),
-        ("documents", {}, {"certificat_medical_apa": PDF, "photo": PNG, "justificatif_domicile": PDF,
+        ("documents", {}, {"certificat_medical_apa": PDF, "justificatif_domicile": PDF,
                            "piece_identite": PNG}, "/etapes/engagement"),
         ("engagement", {"attestation": "oui"}, None, "/recapitulatif"),
     ])
@@ -145,8 +145,6 @@ def test_apa_applicant_and_invalidite_third_category(client, auth, create_user):
 
 
 @pytest.mark.parametrize("step_id, data, message", [
-    ("demande", {"type_demande": "premiere", "mentions": ["priorite", "invalidite"]},
-     "Vous ne pouvez pas demander à la fois les mentions priorité et invalidité"),
     ("demande", {"type_demande": "premiere"}, "Sélectionnez au moins une mention."),
     ("demande", {"type_demande": "renouvellement", "mentions": ["priorite"]}, "Renseignez « Numéro de votre carte actuelle »."),
     ("residence", {**ADDRESS, "adresse-code_postal": "75001", "nationalite": "francaise"},
@@ -223,7 +221,7 @@ def test_fields_hidden_by_a_hidden_field_are_hidden_and_not_submitted(client, au
     assert 'name="aidants-count"' not in handicap and "Personnes qui vous accompagnent" not in handicap
     fill(client, draft, [
         ("handicap", {"reconnaissance": "taux", "taux": "50", "station_debout": "oui"}, None, "/etapes/documents"),
-        ("documents", {}, {"certificat_medical": PDF, "photo": PNG, "justificatif_domicile": PDF,
+        ("documents", {}, {"certificat_medical": PDF, "justificatif_domicile": PDF,
                            "piece_identite": PNG}, "/etapes/engagement"),
         ("engagement", {"attestation": "oui"}, None, "/recapitulatif"),
     ])

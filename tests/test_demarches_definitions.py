@@ -154,11 +154,11 @@ def test_the_cmi_procedures_accept_natural_persons_only():
     for procedure_id in ("cmi", "cmi_duplicata", "cmi_rapo"):
         assert procedures[procedure_id].relation_kinds == list(NATURAL_KINDS)
     documents = procedures["cmi"].all_fields()
-    assert documents["photo"].get("wallet_kind") == "photo_identite"
+    assert "photo" not in documents  # seed 001: asked after the decision, by the Imprimerie Nationale
     assert documents["justificatif_domicile"].get("wallet_kind") == "justificatif_domicile"
-    # The MDPH medical certificate: less than one year old (the seeds give no shorter rule).
+    # The MDPH medical certificate's age is a deployment setting; by default less than one year.
     assert documents["certificat_medical"].get("max_age_days") == 365
-    assert documents["certificat_medical"].label == "Certificat médical de moins d'un an"
+    assert documents["certificat_medical"].get("hint") == "Le certificat médical joint à la demande MDPH, daté de moins d'un an."
 
 
 def test_a_file_that_is_not_yaml_or_not_a_mapping(tmp_path: Path):
@@ -202,7 +202,7 @@ def test_the_check_command(tmp_path: Path):
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
     result = app.test_cli_runner().invoke(args=["demarches", "check"])
     assert result.exit_code == 0, result.output
-    assert "cmi :" in result.output and "4 démarche(s) valide(s)" in result.output
+    assert "cmi :" in result.output and "5 démarche(s) valide(s)" in result.output
     bad = copy.deepcopy(BASE)
     bad["steps"][0]["fields"][0]["prefill"] = "salaire"
     (tmp_path / "essai.yaml").write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")

@@ -16,11 +16,11 @@ from portal.notifications.models import Notification
 from portal.relations.models import Relation
 from portal.wallet.models import WalletDocument
 from tests.conftest import body, csrf_token, deliver, emails_to, page, post_form
-from tests.demarches_support import PDF, PNG, location, post_step, sign_in, start
+from tests.demarches_support import PDF, location, post_step, sign_in, start
 from tests.test_demarches_other import fill_duplicata, submit
 from tests.wallet_samples import pdf_bytes
 
-LEA = {"civilite": "Mme", "nom": "Martin", "prenom": "Léa", "date_naissance": date(2015, 5, 4),
+LEA = {"civilite": "Madame", "nom": "Martin", "prenom": "Léa", "date_naissance": date(2015, 5, 4),
        "adresse": "3 rue des Écoles", "code_postal": "62100", "commune": "Calais"}
 SIRET = "73282932000074"
 
@@ -107,7 +107,7 @@ def test_a_relation_can_be_added_without_leaving_the_flow(client, auth, create_u
     text = client.get("/demarches/cmi_duplicata/pour-qui").get_data(as_text=True)
     assert "/relations/ajouter/personne-physique?next=/demarches/cmi_duplicata/pour-qui" in text
     url = "/relations/ajouter/personne-physique?next=/demarches/cmi_duplicata/pour-qui"
-    response = post_form(client, url, {"kind": "parent", "civilite": "M.", "nom": "Martin", "prenom": "Paul",
+    response = post_form(client, url, {"kind": "parent", "civilite": "Monsieur", "nom": "Martin", "prenom": "Paul",
                                        "date_naissance": "02/01/1930"})
     assert response.status_code == 303, page(response)
     with app.app_context():
@@ -177,7 +177,7 @@ def test_file_fields_offer_the_beneficiarys_wallet_with_freshness(client, auth, 
     assert "Choisissez un document de votre porte-documents" in page(response)
     # The stale one, chosen: copied, and flagged on the step and on the summary.
     response = post_step(client, draft, "documents", {"justificatif_domicile-porte-documents": str(old)})
-    assert response.status_code == 422  # other documents still missing
+    assert response.status_code == 303  # a stale document is flagged, not refused
     dossier = dossier_row(app, draft)
     answer = dossier.answers["justificatif_domicile"]
     assert answer["wallet_document"] == old
@@ -234,7 +234,7 @@ def test_the_mdph_medical_certificate_may_be_up_to_a_year_old(client, auth, crea
     draft = start(client, "cmi")
     post_step(client, draft, "situation", {"filiere": "mdph"})
     text = page(client.get(f"/brouillons/{draft}/etapes/documents"))
-    assert "Certificat médical de moins d'un an" in text and "moins de 6 mois" not in text
+    assert "daté de moins d'un an" in text and "moins de 6 mois" not in text
     fr = lambda days: (today - timedelta(days=days)).strftime("%d/%m/%Y")  # noqa: E731
     assert f"Délivré le {fr(400)} : trop ancien, la démarche demande un document de moins d'un an." in text
     assert f"Délivré le {fr(200)} : trop ancien" not in text
@@ -286,12 +286,14 @@ def test_an_upload_can_be_kept_in_the_wallet_for_the_beneficiary(client, auth, c
     sign_in(client, auth, create_user)
     lea = add_relation(app, "camille@example.org", "enfant", LEA)
     draft = start(client, "cmi", lea)
-    post_step(client, draft, "documents", {"photo-conserver": "1"}, files={"photo": PNG, "justificatif_domicile": PDF})
+    post_step(client, draft, "documents", {"justificatif_domicile-conserver": "1"},
+              files={"justificatif_domicile": PDF})
     with app.app_context():
         [kept] = database.session.scalars(select(WalletDocument)).all()
-        assert kept.kind == "photo_identite" and kept.relation_id == lea and kept.title == "Photo d'identité"
+        assert kept.kind == "justificatif_domicile" and kept.relation_id == lea
+        assert kept.title == "Justificatif de domicile"
         dossier = database.session.get(Dossier, draft)
-        assert {f.field_id for f in dossier.files} == {"photo", "justificatif_domicile"}
+        assert {f.field_id for f in dossier.files} == {"justificatif_domicile"}
         assert kept.storage_key not in {f.storage_key for f in dossier.files}  # an independent copy
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
+
 from portal import db as database
 from portal.demarches.models import Dossier
 from portal.demarches.services import french_date
@@ -22,7 +24,7 @@ def fill_duplicata(client, motif="perte") -> int:
                                                   "date_naissance": "1950-03-27", **ADDRESS,
                                                   "email": "camille@example.org"}).status_code == 303
     paiement = page(client.get(f"/brouillons/{draft}/etapes/paiement"))
-    assert "facturé 9 € et reste à votre charge" in paiement  # the fee, before submission
+    assert "est facturé et reste à votre charge." in paiement  # the fee (seed 001's words), before submission
     assert post_step(client, draft, "paiement", {"accord_tarif": "oui"}).status_code == 303
     return draft
 
@@ -42,7 +44,7 @@ def test_duplicata_states_the_fee_and_the_invalidation(client, auth, create_user
     response = post_step(client, draft, "motif", {"motif": "vol", "mention": "priorite", "numero_carte": "X"})
     assert response.status_code == 303
     text = page(client.get(f"/brouillons/{draft}/etapes/motif"))
-    assert "votre carte actuelle est invalidée" in text and "Déclaration de vol" in text
+    assert "la carte initiale est invalidée" in text and "Déclaration de vol" in text
     response = post_step(client, draft, "motif", {"motif": "second_exemplaire", "mention": "priorite",
                                                   "numero_carte": "X"})
     assert response.status_code == 422
@@ -244,15 +246,15 @@ def test_repeatable_group_add_and_remove_without_javascript(client, auth, create
 def test_upload_rejected_and_file_removed(client, auth, create_user, app):
     sign_in(client, auth, create_user)
     draft = start(client, "cmi")
-    response = post_step(client, draft, "documents", {}, files={"photo": b"GIF89a not accepted"})
+    response = post_step(client, draft, "documents", {}, files={"justificatif_domicile": b"GIF89a not accepted"})
     assert response.status_code == 422 and "Le fichier doit être au format PDF, JPEG ou PNG" in page(response)
-    post_step(client, draft, "documents", {}, files={"photo": PDF}, action="plus_tard")
+    post_step(client, draft, "documents", {}, files={"justificatif_domicile": PDF}, action="plus_tard")
     text = page(client.get(f"/brouillons/{draft}/etapes/documents"))
     assert "Fichier joint :" in text
-    post_step(client, draft, "documents", {}, action="supprimer_fichier:photo")
+    post_step(client, draft, "documents", {}, action="supprimer_fichier:justificatif_domicile")
     with app.app_context():
         dossier = database.session.get(Dossier, draft)
-        assert "photo" not in dossier.answers and dossier.files == []
+        assert "justificatif_domicile" not in dossier.answers and dossier.files == []
 
 
 def test_summary_modify_link_returns_to_the_summary(client, auth, create_user):
@@ -268,6 +270,9 @@ def test_summary_modify_link_returns_to_the_summary(client, auth, create_user):
     assert location(response).endswith("/recapitulatif")
 
 
+# A deployment that states its price (DEMARCHES_SETTINGS): the euro sign must survive the PDF.
+@pytest.mark.parametrize("app_config", [{"DEMARCHES_SETTINGS": {"cmi_duplicata": {
+    "cout_duplicata": "Le duplicata est facturé 9 € et reste à votre charge."}}}])
 def test_receipt_writes_the_fee_and_typographic_characters_legibly(client, auth, create_user):
     sign_in(client, auth, create_user)
     draft = start(client, "cmi_duplicata")

@@ -11,7 +11,7 @@ from portal import db as database
 from portal.db import utcnow
 from portal.demarches.models import Dossier, DossierEvent
 from tests.conftest import PASSWORD, body, deliver, emails_to, page, post_form
-from tests.demarches_support import PDF, PNG, post_step, sign_in, start
+from tests.demarches_support import PDF, post_step, sign_in, start
 from tests.test_demarches_other import ADDRESS, fill_duplicata, submit
 
 
@@ -305,11 +305,12 @@ def test_account_deletion_removes_dossiers_and_files(client, auth, create_user, 
     assert post_step(client, sent, "paiement", {"accord_tarif": "oui"}).status_code == 303
     reference = submit(client, sent)
     draft = start(client, "cmi")
-    post_step(client, draft, "documents", {"photo-conserver": "1"}, files={"photo": PNG, "justificatif_domicile": PDF})
+    post_step(client, draft, "documents", {"justificatif_domicile-conserver": "1"},
+              files={"justificatif_domicile": PDF})
     with app.app_context():
         keys = set(database.session.scalars(select(DossierFile.storage_key)))
-        assert len(keys) == 3 and database.session.query(WalletDocument).count() == 1
-    assert {p.name for p in uploads.iterdir()} >= keys and len(list(uploads.iterdir())) == 4
+        assert len(keys) == 2 and database.session.query(WalletDocument).count() == 1
+    assert {p.name for p in uploads.iterdir()} >= keys and len(list(uploads.iterdir())) == 3
 
     response = post_form(client, "/compte/supprimer", {"current_password": PASSWORD})
     assert response.status_code == 303

@@ -18,7 +18,7 @@ from tests.conftest import page as page_of
 VALID_SIRET = "73282932000074"
 LA_POSTE_SIRET = "35600000049837"  # fails the Luhn key, digits sum to a multiple of 5
 
-CHILD = {"kind": "enfant", "civilite": "Mme", "nom": "Martin", "prenom": "Léa",
+CHILD = {"kind": "enfant", "civilite": "Madame", "nom": "Martin", "prenom": "Léa",
          "date_naissance": "14/07/2015"}
 COMPANY = {"kind": "entreprise", "raison_sociale": "Boulangerie Martin", "siret": "732 829 320 00074",
            "adresse": "12 rue des Lilas", "code_postal": "72000", "commune": "Le Mans"}
@@ -282,13 +282,13 @@ def _make(app, user, kind, **values):
 def test_relations_for_filters_by_kind_and_owner(app, create_user):
     owner = create_user(email="owner@example.org")
     other = create_user(email="other@example.org")
-    child = _make(app, owner, "enfant", nom="Martin", prenom="Léa", civilite="Mme",
+    child = _make(app, owner, "enfant", nom="Martin", prenom="Léa", civilite="Madame",
                   date_naissance=date(2015, 7, 14))
-    spouse = _make(app, owner, "conjoint", nom="Martin", prenom="Alex", civilite="M.",
+    spouse = _make(app, owner, "conjoint", nom="Martin", prenom="Alex", civilite="Monsieur",
                    date_naissance=date(1980, 1, 2))
     company = _make(app, owner, "entreprise", raison_sociale="Boulangerie", siret=VALID_SIRET,
                     adresse="1 rue", code_postal="72000", commune="Le Mans")
-    _make(app, other, "enfant", nom="Autre", prenom="Enfant", civilite="M.", date_naissance=date(2012, 1, 1))
+    _make(app, other, "enfant", nom="Autre", prenom="Enfant", civilite="Monsieur", date_naissance=date(2012, 1, 1))
     with app.app_context():
         assert [r.id for r in services.relations_for(owner)] == [spouse, child, company]
         assert [r.id for r in services.relations_for(owner, ["enfant", "autre"])] == [child]
@@ -307,19 +307,19 @@ def test_snapshot_is_plain_data_that_outlives_the_relation(app, create_user):
     import json
 
     owner = create_user(email="owner@example.org")
-    child = _make(app, owner, "enfant", nom="Martin", prenom="Léa", civilite="Mme",
+    child = _make(app, owner, "enfant", nom="Martin", prenom="Léa", civilite="Madame",
                   date_naissance=date(2015, 7, 14))
     with app.test_request_context():
         relation = services.get_relation(owner, child)
         copy = services.snapshot(relation)
         json.dumps(copy)  # storable as JSON in a request
-        services.update_relation(relation, "enfant", {"nom": "Durand", "prenom": "Léa", "civilite": "Mme",
+        services.update_relation(relation, "enfant", {"nom": "Durand", "prenom": "Léa", "civilite": "Madame",
                                                      "date_naissance": date(2015, 7, 14)})
         services.delete_relation(relation)
         database.session.commit()
     assert copy == {
         "relation_id": child, "kind": "enfant", "kind_label": "Enfant", "category": "natural",
-        "display_name": "Léa Martin", "civilite": "Mme", "nom": "Martin", "prenom": "Léa",
+        "display_name": "Léa Martin", "civilite": "Madame", "nom": "Martin", "prenom": "Léa",
         "date_naissance": "2015-07-14", "raison_sociale": None, "siret": None,
         "adresse": None, "code_postal": None, "commune": None,
     }
@@ -329,7 +329,7 @@ def test_prefill_uses_profile_field_names(app, create_user):
     from portal.accounts.services import PROFILE_FIELDS
 
     owner = create_user(email="owner@example.org")
-    child = _make(app, owner, "enfant", nom="Martin", prenom="Léa", civilite="Mme",
+    child = _make(app, owner, "enfant", nom="Martin", prenom="Léa", civilite="Madame",
                   date_naissance=date(2015, 7, 14), adresse="3 place Verte", code_postal="72000",
                   commune="Le Mans")
     company = _make(app, owner, "association", raison_sociale="Les Amis", siret=VALID_SIRET,
@@ -337,7 +337,7 @@ def test_prefill_uses_profile_field_names(app, create_user):
     with app.app_context():
         values = services.prefill_from(services.get_relation(owner, child))
         assert set(values) <= set(PROFILE_FIELDS)
-        assert values == {"civilite": "Mme", "nom": "Martin", "prenom": "Léa",
+        assert values == {"civilite": "Madame", "nom": "Martin", "prenom": "Léa",
                           "date_naissance": date(2015, 7, 14), "adresse": "3 place Verte",
                           "code_postal": "72000", "commune": "Le Mans"}
         legal = services.prefill_from(services.get_relation(owner, company))
@@ -346,7 +346,7 @@ def test_prefill_uses_profile_field_names(app, create_user):
 
 def test_natural_and_legal_cannot_be_swapped(app, create_user):
     owner = create_user(email="owner@example.org")
-    child = _make(app, owner, "enfant", nom="Martin", prenom="Léa", civilite="Mme",
+    child = _make(app, owner, "enfant", nom="Martin", prenom="Léa", civilite="Madame",
                   date_naissance=date(2015, 7, 14))
     with app.app_context(), pytest.raises(ValueError):
         services.update_relation(services.get_relation(owner, child), "entreprise", {})

@@ -4,7 +4,7 @@ account, whatever its role: the test walks the URL map, so a new route is covere
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,12 +16,12 @@ from portal.relations import services as relations
 from portal.relations.models import Relation
 from tests.conftest import PASSWORD, csrf_token, post_form
 
-OBJECT_ARGS = {"relation_id", "notification_id"}
+OBJECT_ARGS = {"relation_id", "notification_id", "export_id"}
 
 
 def object_routes(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] in ("relations", "notifications") and rule.arguments & OBJECT_ARGS:
+        if rule.endpoint.split(".")[0] in ("relations", "notifications", "exports") and rule.arguments & OBJECT_ARGS:
             yield rule
 
 
@@ -29,16 +29,22 @@ def object_routes(app):
 def test_every_object_url_is_404_for_another_account(app, client, create_user, auth, role):
     owner = create_user(email="owner@example.org")
     with app.test_request_context():
-        relation = relations.create_relation(owner, "enfant", {"civilite": "Mme", "nom": "Martin",
+        relation = relations.create_relation(owner, "enfant", {"civilite": "Madame", "nom": "Martin",
                                                                "prenom": "Léa", "date_naissance": date(2015, 7, 14)})
         notification = notifications.notify(owner, "status", "Secret", "Contenu secret")
+        from portal.exports.models import DataExport
+
+        export = DataExport(user_id=owner.id, status="ready", ready_at=database.utcnow(),
+                            expires_at=database.utcnow() + timedelta(days=3))
+        database.session.add(export)
         database.session.commit()
-        ids = {"relation_id": relation.id, "notification_id": notification.id}
+        ids = {"relation_id": relation.id, "notification_id": notification.id, "export_id": export.id}
     create_user(email="intrus@example.org", role=role)
     auth.login("intrus@example.org", PASSWORD)
 
     rules = list(object_routes(app))
-    assert {r.endpoint for r in rules} >= {"relations.edit", "relations.delete", "notifications.show"}
+    assert {r.endpoint for r in rules} >= {"relations.edit", "relations.delete", "notifications.show",
+                                           "exports.download"}
     for rule in rules:
         url = rule.build({name: ids[name] for name in rule.arguments}, append_unknown=False)[1]
         for method in sorted(rule.methods & {"GET", "POST"}):

@@ -125,7 +125,8 @@ def test_only_the_wallet_package_reads_wallet_rows():
 
 # Packages that may use the wallet: itself, the procedures that attach its documents, the files
 # it stores, and account deletion. Anything else importing it is a way in for agents or admins.
-WALLET_USERS = {"wallet", "demarches", "files", "accounts"}
+WALLET_USERS = {"wallet", "demarches", "files", "accounts",
+                "exports"}  # the person's own « Télécharger mes données », through wallet.services
 # Outside those, only the wiring: the blueprint registered, the table known to the schema.
 WALLET_WIRING = {("__init__.py", "portal.wallet.views"), ("models.py", "portal.wallet.models")}
 

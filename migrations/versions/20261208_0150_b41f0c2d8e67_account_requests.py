@@ -1,7 +1,7 @@
 """account requests: registration and forgotten password/identifier decided by the worker.
 
 Revision ID: b41f0c2d8e67
-Revises: 7d3e5a1c9b20
+Revises: b7c1e2d3f4a5
 Create Date: 2026-12-08 01:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import portal.db
 
 revision = 'b41f0c2d8e67'
-down_revision = '7d3e5a1c9b20'
+down_revision = 'b7c1e2d3f4a5'
 branch_labels = None
 depends_on = None
 

@@ -164,7 +164,7 @@ def _pattern(regex: str, message, ignore: str = r"\s"):
 
 
 class ProfileForm(FlaskForm):
-    civilite = RadioField(_l("Civilité"), choices=[("Mme", _l("Madame")), ("M.", _l("Monsieur"))],
+    civilite = RadioField(_l("Civilité"), choices=[("Madame", _l("Madame")), ("Monsieur", _l("Monsieur"))],
                           validators=[Optional()])
     nom = StringField(_l("Nom"), validators=[Optional(), PersonName()],
                       render_kw={"autocomplete": "family-name"})

@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db import Base, utcnow
 
 ROLES = ("citizen", "organisation", "agent", "admin")
+# One vocabulary for the profile, the relations and the procedures' ``prefill: civilite``
+# choices (checked at load): the stored value is the word the procedures and letters use.
+CIVILITES = ("Madame", "Monsieur")
+LANGUAGES = ("fr", "en")  # interface languages; the account keeps the last one chosen
 
 
 class User(UserMixin, Base):
@@ -27,7 +31,8 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(20), default="citizen")
     organisation: Mapped[str | None] = mapped_column(String(200))
 
-    civilite: Mapped[str | None] = mapped_column(String(10))
+    language: Mapped[str | None] = mapped_column(String(5))  # one of LANGUAGES, None: French
+    civilite: Mapped[str | None] = mapped_column(String(10))  # one of CIVILITES
     nom: Mapped[str | None] = mapped_column(String(100))
     prenom: Mapped[str | None] = mapped_column(String(100))
     date_naissance: Mapped[date | None] = mapped_column(Date)

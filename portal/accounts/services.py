@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from portal import db
-from portal.accounts.models import AccountRequest, AuthSession, LoginThrottle, Token, User
+from portal.accounts.models import LANGUAGES, AccountRequest, AuthSession, LoginThrottle, Token, User
 from portal.accounts.passwords import hash_password, verify_password
 from portal.db import utcnow
 from portal.mail.services import absolute_url, queue_email
@@ -307,8 +307,15 @@ def authenticate(login: str, password: str, address: str, device_cookie: str | N
 
 
 def start_session(user: User, first_connection: bool = False) -> None:
-    """A fresh session: the old cookie's content is dropped, a new server-side row is made."""
+    """A fresh session: the old cookie's content is dropped, a new server-side row is made.
+    The language chosen before logging in is kept and remembered on the account; without a
+    choice, the account's language applies."""
+    chosen = session.get("lang")
     session.clear()
+    if chosen in LANGUAGES:
+        user.language = chosen
+    if user.language in LANGUAGES:
+        session["lang"] = user.language
     secret = secrets.token_urlsafe(32)
     row = AuthSession(id=_digest(secret), user_id=user.id, first_connection=first_connection)
     db.session.add(row)
@@ -364,7 +371,10 @@ def end_session() -> None:
         db.session.delete(row)
     g.auth_session = None
     logout_user()
+    lang = session.get("lang")
     session.clear()
+    if lang in LANGUAGES:
+        session["lang"] = lang  # the interface stays in the language the person reads
 
 
 def end_other_sessions(user: User) -> None:

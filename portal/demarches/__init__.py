@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
 from flask import Flask, current_app
 
-from portal.demarches.definitions import PROCEDURES_DIR, Procedure, load_all
+from portal.demarches.definitions import PROCEDURES_DIR, DefinitionError, Procedure, load_all
 
 
 def init_app(app: Flask) -> None:
@@ -19,7 +20,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("DEMARCHES_DRAFT_MONTHS", int(os.environ.get("DEMARCHES_DRAFT_MONTHS", 6)))
     app.config.setdefault("DEMARCHES_PURGE_WARNING_DAYS", 14)
     app.config.setdefault("DEMARCHES_PAGE_SIZE", 10)
-    app.extensions["demarches"] = load_all(Path(app.config["DEMARCHES_DIR"]))
+    app.config.setdefault("DEMARCHES_SETTINGS", _settings_file(os.environ.get("DEMARCHES_SETTINGS_FILE")))
+    app.extensions["demarches"] = load_all(Path(app.config["DEMARCHES_DIR"]), app.config["DEMARCHES_SETTINGS"])
 
     from portal.demarches.cli import demarches_cli
     from portal.demarches.views import bp
@@ -29,6 +31,21 @@ def init_app(app: Flask) -> None:
     from portal.demarches.services import delete_user_dossiers
 
     app.extensions.setdefault("account_deletion_hooks", []).append(delete_user_dossiers)
+
+
+def _settings_file(path: str | None) -> dict:
+    """A deployment's values for the procedures' ``settings`` (fees, ages): a YAML file
+    ``{procedure_id: {setting: value}}``, checked against the definitions at start-up."""
+    if not path:
+        return {}
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DefinitionError("DEMARCHES_SETTINGS_FILE", f"fichier illisible {path} ({exc})") from exc
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise DefinitionError("DEMARCHES_SETTINGS_FILE", "le fichier associe à chaque démarche ses réglages : "
+                                                         "{cmi_duplicata: {cout_duplicata: …}}")
+    return data
 
 
 def procedures() -> dict[str, Procedure]:

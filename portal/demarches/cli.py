@@ -21,7 +21,7 @@ def check(folder: Path | None):
     """Validate every procedure definition; exit 1 on the first error."""
     folder = folder or Path(current_app.config["DEMARCHES_DIR"])
     try:
-        found = load_all(folder)
+        found = load_all(folder, current_app.config.get("DEMARCHES_SETTINGS"))
     except DefinitionError as exc:
         click.echo(f"Erreur : {exc}", err=True)
         raise SystemExit(1) from exc

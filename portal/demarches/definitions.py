@@ -22,7 +22,8 @@ VALUE_TYPES = {
 DISPLAY_TYPES = {"info", "computed"}
 FIELD_TYPES = VALUE_TYPES | DISPLAY_TYPES
 PROFILE_FIELDS = {"civilite", "nom", "prenom", "date_naissance", "lieu_naissance", "adresse",
-                  "code_postal", "commune", "telephone", "email"}
+                  "code_postal", "commune", "telephone", "email",
+                  "raison_sociale", "siret"}  # these two from a legal-person beneficiary only
 COMPARISONS = {"equals", "not_equals", "one_of", "contains", "gt", "gte", "lt", "lte", "filled"}
 LOGICAL = {"all", "any", "not"}
 RELATIVE_DATE = re.compile(r"^today(?:\s*([+-])\s*(\d+)\s*([dmy]))?$")
@@ -39,7 +40,10 @@ STEP_KEYS = {"id", "title", "when", "fields", "rules", "intro"}
 PROCEDURE_KEYS = {
     "id", "title", "summary", "category", "audience", "beneficiary", "reference_prefix",
     "info", "steps", "workflow", "kind", "keywords", "submit_notice", "next_steps", "result",
+    "settings",
 }
+RULE_LEVELS = ("error", "warning")
+SETTING_RE = re.compile(r"\{([a-z][a-z0-9_]{0,40})\}")
 STATUS_KEYS = {"label", "visible", "final", "notify", "message", "data", "appeal_months",
                "decision", "rules"}
 
@@ -167,6 +171,13 @@ class Procedure:
         return list(beneficiary["relations"]) if isinstance(beneficiary, dict) else []
 
     @property
+    def for_self(self) -> bool:
+        """Whether « Pour moi » is offered (``beneficiary: {relations: [association], self: false}``:
+        a request made only on behalf of an organisation)."""
+        beneficiary = self.spec.get("beneficiary", "self")
+        return beneficiary == "self" or bool(beneficiary.get("self", True))
+
+    @property
     def audience(self) -> list[str]:
         return self.spec.get("audience") or ["citizen"]
 
@@ -189,24 +200,67 @@ class Procedure:
 # --- loading and validation ----------------------------------------------------------------
 
 
-def load_all(folder: Path = PROCEDURES_DIR) -> dict[str, Procedure]:
-    """Every ``*.yaml`` in ``folder``; the first broken one raises DefinitionError."""
+def load_all(folder: Path = PROCEDURES_DIR,
+             overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Procedure]:
+    """Every ``*.yaml`` in ``folder``; the first broken one raises DefinitionError.
+    ``overrides`` gives a deployment's values for the procedures' ``settings``."""
     procedures: dict[str, Procedure] = {}
+    overrides = overrides or {}
     for path in sorted(folder.glob("*.yaml")):
-        procedure = load_file(path)
+        procedure = load_file(path, overrides)
         if procedure.id in procedures:
             raise DefinitionError(path.name, f"l'identifiant « {procedure.id} » est déjà utilisé "
                                              f"par {procedures[procedure.id].path}")
         procedures[procedure.id] = procedure
+    unknown = sorted(set(overrides) - set(procedures))
+    if unknown:
+        raise DefinitionError("DEMARCHES_SETTINGS", f"démarche inconnue « {unknown[0]} »")
     return procedures
 
 
-def load_file(path: Path) -> Procedure:
+def load_file(path: Path, overrides: dict[str, dict[str, Any]] | None = None) -> Procedure:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DefinitionError(path.name, f"YAML illisible ({exc})") from exc
+    if isinstance(data, dict):
+        data = apply_settings(data, (overrides or {}).get(data.get("id"), {}), path.name)
     return parse(data, path.name)
+
+
+def apply_settings(data: dict, overrides: dict[str, Any], path: str) -> dict:
+    """Replace ``{name}`` by the value of ``settings: {name: default}``, or by the deployment's
+    override: what a département decides (a fee, a certificate's age) is configuration, not text
+    stated as fact. A value that is exactly ``{name}`` takes the setting's type (a number)."""
+    defaults = data.get("settings") or {}
+    if not isinstance(defaults, dict) or not all(isinstance(k, str) and ID_RE.match(k) for k in defaults):
+        raise DefinitionError(path, "« settings » associe des noms (minuscules, chiffres, _) à leur "
+                                    "valeur par défaut")
+    if not isinstance(overrides, dict):
+        raise DefinitionError(path, "les réglages d'une démarche sont un dictionnaire")
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise DefinitionError(path, f"réglage inconnu « {unknown[0]} » (possibles : "
+                                    f"{', '.join(sorted(defaults)) or 'aucun'})")
+    values = {**defaults, **overrides}
+    for name, value in values.items():
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise DefinitionError(path, f"le réglage « {name} » doit être un texte ou un nombre")
+
+    def substitute(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: substitute(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [substitute(v) for v in node]
+        if isinstance(node, str):
+            whole = SETTING_RE.fullmatch(node.strip())
+            if whole and whole.group(1) in values:
+                return values[whole.group(1)]
+            return SETTING_RE.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values
+                                  else m.group(0), node)
+        return node
+
+    return {**substitute({k: v for k, v in data.items() if k != "settings"}), "settings": values}
 
 
 def parse(data: Any, path: str) -> Procedure:
@@ -265,9 +319,12 @@ def _check_beneficiary(value: Any, path: str) -> None:
         return
     from portal.relations.models import KINDS as RELATION_KINDS
 
-    if not isinstance(value, dict) or set(value) != {"relations"} or not isinstance(value["relations"], list) \
-            or not value["relations"]:
+    if not isinstance(value, dict) or not {"relations"} <= set(value) <= {"relations", "self"} \
+            or not isinstance(value["relations"], list) or not value["relations"]:
         raise DefinitionError(path, "« beneficiary » vaut « self » ou « {relations: [enfant, conjoint, …]} »")
+    if not isinstance(value.get("self", True), bool):
+        raise DefinitionError(path, "« beneficiary » : « self » vaut true (« Pour moi » proposé) ou false "
+                                    "(seulement pour une relation, par exemple une association)")
     unknown = [k for k in value["relations"] if k not in RELATION_KINDS]
     if unknown:
         raise DefinitionError(path, f"« beneficiary » : type de relation inconnu « {unknown[0]} » "
@@ -305,8 +362,29 @@ def _parse_step(raw: Any, index: int, path: str, known: dict[str, Field]) -> Ste
             raise DefinitionError(path, "une règle a besoin de « if » et de « message »", step_id)
         if rule.get("field") and rule["field"] not in {f.id for f in fields}:
             raise DefinitionError(path, "la règle vise un champ absent de l'étape", step_id, rule["field"])
+        if rule.get("level", "error") not in RULE_LEVELS:
+            raise DefinitionError(path, "« level » d'une règle vaut « error » (bloque) ou « warning » "
+                                        "(informe sans bloquer)", step_id, rule.get("field"))
+    fields = _with_warnings(fields, rules, step_id, known)
     return Step(id=raw["id"], title=str(raw["title"]), fields=fields, when=raw.get("when"),
                 rules=rules, intro=str(raw.get("intro", "")))
+
+
+def _with_warnings(fields: list[Field], rules: list[dict], step_id: str,
+                   known: dict[str, Field]) -> list[Field]:
+    """A ``level: warning`` rule does not block: it is shown as a notice under its field while
+    its condition holds (``avertissement_<field>_<n>``), so the person reads it before going on."""
+    result = list(fields)
+    for number, rule in enumerate(rules, start=1):
+        if rule.get("level", "error") != "warning":
+            continue
+        target = rule.get("field") or fields[0].id
+        notice = Field(id=f"avertissement_{step_id}_{number}", type="info",
+                       spec={"text": rule["message"], "when": rule["if"], "level": "warning"})
+        known[notice.id] = notice
+        index = next(i for i, f in enumerate(result) if f.id == target)
+        result.insert(index + 1, notice)
+    return result
 
 
 def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
@@ -367,6 +445,12 @@ def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
     if "prefill" in raw and raw["prefill"] not in PROFILE_FIELDS:
         raise DefinitionError(path, f"« prefill » inconnu « {raw['prefill']} » (possibles : "
                               f"{', '.join(sorted(PROFILE_FIELDS))})", step, fid)
+    if raw.get("prefill") == "civilite" and ftype == "choice":
+        from portal.accounts.models import CIVILITES
+
+        if {str(c["value"]) for c in raw["choices"]} != set(CIVILITES):
+            raise DefinitionError(path, f"« prefill: civilite » : les valeurs sont celles du compte "
+                                  f"({', '.join(CIVILITES)})", step, fid)
     children: list[Field] = []
     if ftype == "group":
         if in_group:

@@ -368,10 +368,20 @@ def validate_step(step: Step, procedure: Procedure, answers: Answers, settings: 
                 errors[f.id] = f"Sélectionnez une demande proposée pour « {f.label} »."
     basis = effective_answers(procedure, answers, context)
     for rule in step.rules:
+        if rule.get("level", "error") == "warning":
+            continue  # shown as a notice (definitions._with_warnings), never an error
         target = rule.get("field") or step.fields[0].id
         if target not in errors and evaluate(rule["if"], basis, fields, context):
             errors[target] = rule["message"]
     return errors
+
+
+def warnings_to_read(step: Step, procedure: Procedure, answers: Answers, shown_before: set[str],
+                     context: dict | None = None) -> list[Field]:
+    """The warning notices the step now shows that were not on the page the person saw: without
+    JavaScript, saving shows the step again with them instead of going on unread."""
+    return [f for f in visible_fields(step, procedure, answers, context)
+            if f.get("level") == "warning" and f.id not in shown_before]
 
 
 def validate_all(procedure: Procedure, answers: Answers, settings: Settings,

@@ -59,6 +59,9 @@ def check_beneficiary(procedure: Procedure, relation) -> None:
     for the CMI procedures, whose definitions list natural kinds only)."""
     if relation is not None and relation.kind not in procedure.relation_kinds:
         raise BeneficiaryRefused("Cette démarche ne peut pas être faite pour cette personne.")
+    if relation is None and not procedure.for_self:
+        raise BeneficiaryRefused("Cette démarche se fait pour un organisme : choisissez-le parmi vos "
+                                 "relations, ou ajoutez-le.")
 
 
 def start_draft(user, procedure: Procedure, relation=None) -> Dossier:
@@ -666,7 +669,7 @@ def data_lines(status: Status, data: dict[str, Any]) -> list[tuple[str, str]]:
     for f in status.data:
         value = data.get(f.id)
         if f.id == "duree" and value and value != "permanente":
-            lines.append((f.label, f"{value} an(s)"))
+            lines.append((f.label, f"{value} an" if str(value) in ("0", "1") else f"{value} ans"))
         elif not engine.is_empty(value):
             lines.append((f.label, engine.display_value(f, value if f.type != "checkboxes" or
                                                         isinstance(value, list) else [value])))

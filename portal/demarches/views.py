@@ -221,7 +221,11 @@ def step(dossier_id: int, step_id: str):
             for key, message in engine.validate_step(current, procedure, dossier.answers,
                                                      services.settings(), ctx).items():
                 errors.setdefault(key, message)  # an upload's own refusal says more
-            if not errors:
+            shown_before = set(filter(None, request.form.get("_shown", "").split(",")))
+            unread = engine.warnings_to_read(current, procedure, dossier.answers, shown_before, ctx)
+            if not errors and unread:
+                flash(" ".join(_fill(f.get("text"), ctx) for f in unread), "warning")
+            elif not errors:
                 if back_to_summary:
                     return see_other("demarches.summary", dossier_id=dossier.id)
                 following = _next_step(procedure, dossier, current, ctx)
@@ -536,8 +540,10 @@ def _visibility(procedure, step, answers, ctx, form, dossier=None, announce_only
     computed = [f for f in visible if f.type == "computed" and f not in changed]
     appeared = [f for f in changed if f.id in now_shown and f.label]
     gone = [f for f in changed if f.id not in now_shown and f.label]
+    warnings = [f for f in changed if f.id in now_shown and f.get("level") == "warning"]
     announce = " ".join(
-        [f"Nouvelle question affichée : « {_fill(f.label, ctx)} »." for f in appeared]
+        [f"Information : {_fill(f.get('text'), ctx)}" for f in warnings]
+        + [f"Nouvelle question affichée : « {_fill(f.label, ctx)} »." for f in appeared]
         + [f"Question retirée : « {_fill(f.label, ctx)} »." for f in gone])
     return dict(procedure=procedure, step=step, answers=answers, changed=changed, computed=computed,
                 shown=now_shown, ctx=ctx, errors={}, dossier=dossier,

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, make_response, redirect, reques
 from flask_login import current_user
 
 from portal.accounts.forms import LoginForm
+from portal.accounts.models import LANGUAGES
 from portal.core.web import render_page, safe_next
 
 bp = Blueprint("pages", __name__)
@@ -28,7 +29,12 @@ def home():
 
 @bp.get("/<any(" + ",".join(f'"{slug}"' for slug in STATIC_PAGES) + "):slug>")
 def static_page(slug: str):
-    return render_page(STATIC_PAGES[slug])
+    extra = {}
+    if slug == "plan-du-site":  # every procedure's page, the questionnaire included
+        from portal.demarches import procedures
+
+        extra["site_procedures"] = sorted(procedures().values(), key=lambda p: (p.kind != "procedure", p.title))
+    return render_page(STATIC_PAGES[slug], **extra)
 
 
 @bp.get("/theme.css")
@@ -57,6 +63,8 @@ def _colour(value: str) -> str:
 @bp.post("/langue")
 def set_language():
     lang = request.form.get("lang")
-    if lang in ("fr", "en"):
+    if lang in LANGUAGES:
         session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.language = lang  # kept for the next login and for emails
     return redirect(safe_next(request.form.get("next"), "pages.home"), code=303)

@@ -75,7 +75,7 @@ def _address_fields(is_required: bool):
 class NaturalPersonForm(FlaskForm):
     kind = RadioField(_l("Lien avec vous"), choices=[(k, KIND_LABELS[k]) for k in NATURAL_KINDS],
                       validators=[required(_l("Veuillez indiquer votre lien avec cette personne."))])
-    civilite = RadioField(_l("Civilité"), choices=[("Mme", _l("Madame")), ("M.", _l("Monsieur"))],
+    civilite = RadioField(_l("Civilité"), choices=[("Madame", _l("Madame")), ("Monsieur", _l("Monsieur"))],
                           validators=[required(_l("La saisie de la civilité est obligatoire."))])
     nom = StringField(_l("Nom"), validators=[required(_l("La saisie du nom est obligatoire.")),
                                              PersonName()], render_kw={"autocomplete": "off"})

@@ -220,7 +220,7 @@ def test_a_document_for_a_relation_is_listed_and_filtered_by_person(ui: Ui, tmp_
     create_live_user(ui.live, "famille@example.org")
     with ui.live.app.app_context():
         user = database.session.scalar(select(User).where(User.email == "famille@example.org"))
-        create_relation(user, "enfant", {"civilite": "Mme", "nom": "Martin", "prenom": "Léa",
+        create_relation(user, "enfant", {"civilite": "Madame", "nom": "Martin", "prenom": "Léa",
                                          "date_naissance": None, "adresse": None, "code_postal": None,
                                          "commune": None})
         database.session.commit()

@@ -1,0 +1,1 @@
+"""« Télécharger mes données »: everything the portal holds about a person, as a ZIP."""
