@@ -242,6 +242,8 @@ def test_fields_hidden_by_a_hidden_field_are_hidden_and_not_submitted(client, au
 
 
 def test_conditional_fields_apply_on_save_without_javascript(client, auth, create_user):
+    """A client that does not say which questions it showed (no ``_shown``) gets every visible
+    question validated: the revealed one is reported as missing."""
     sign_in(client, auth, create_user)
     draft = start(client, "cmi")
     before = page(client.get(f"/brouillons/{draft}/etapes/residence"))

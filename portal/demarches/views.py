@@ -77,10 +77,13 @@ def _questionnaire(procedure: Procedure, form=None) -> Response:
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}
     ctx = _base_context()
+    revealed: list = []
     if form is not None:
         answers = {f.id: engine.read_field(f, form) for f in questions.fields if f.has_value}
         errors = engine.validate_step(questions, procedure, answers, services.settings(), ctx)
-    done = form is not None and not errors
+        revealed = _revealed(procedure, questions, answers, ctx, form)
+        errors = {k: v for k, v in errors.items() if _error_field(k) not in {f.id for f in revealed}}
+    done = form is not None and not errors and not revealed
     results = []
     if done:
         # Without JavaScript a question hidden by a later answer is still posted: ignore it.
@@ -91,7 +94,7 @@ def _questionnaire(procedure: Procedure, form=None) -> Response:
                        answers=answers, errors=errors, results=[r for r in results if r], ctx=ctx,
                        shown=_shown(procedure, questions, answers, ctx),
                        page_has_errors=bool(errors), status=422 if errors else 200,
-                       cmi=get_procedure("cmi"))
+                       cmi=get_procedure("cmi"), revealed=revealed)
 
 
 @bp.post("/demarches/<procedure_id>/commencer")
@@ -192,6 +195,7 @@ def step(dossier_id: int, step_id: str):
     errors: dict[str, str] = {}
     conflicts: dict[str, Any] = {}
     typed: dict[str, Any] = {}
+    revealed: list = []
     back_to_summary = request.values.get("retour") == "recapitulatif"
     if request.method == "POST":
         action = request.form.get("action", "continuer")
@@ -214,11 +218,15 @@ def step(dossier_id: int, step_id: str):
             flash(f"Votre brouillon est enregistré. Vous pourrez le reprendre depuis « Mes démarches » "
                   f"jusqu'au {_purge_date(dossier)}.", "success")
             return see_other("demarches.mine")
+        revealed = _revealed(procedure, current, dossier.answers, ctx, request.form)
         if not conflicts:
             for key, message in engine.validate_step(current, procedure, dossier.answers,
                                                      services.settings(), ctx).items():
                 errors.setdefault(key, message)  # an upload's own refusal says more
-            if not errors:
+            # Questions this save revealed (no JavaScript) are asked before moving on, never
+            # reported as errors: they were not on the page the person filled in.
+            errors = {k: v for k, v in errors.items() if _error_field(k) not in {f.id for f in revealed}}
+            if not errors and not revealed:
                 if back_to_summary:
                     return see_other("demarches.summary", dossier_id=dossier.id)
                 following = _next_step(procedure, dossier, current, ctx)
@@ -234,7 +242,7 @@ def step(dossier_id: int, step_id: str):
     base = {f.id: dossier.answers.get(f.id) for f in current.fields if f.has_value and f.type != "file"}
     base.update(conflicts)
     status = 200 if not (errors or conflicts) else (409 if conflicts else 422)
-    return render_page("demarches/step.html", status=status,
+    return render_page("demarches/step.html", status=status, revealed=revealed,
                        **_step_context(dossier, procedure, current, ctx, answers, errors, base,
                                        conflicts, back_to_summary))
 
@@ -481,6 +489,21 @@ def _next_step(procedure: Procedure, dossier: Dossier, current: Step, ctx: dict)
         return visible[index + 1] if index + 1 < len(visible) else None
     later = procedure.steps[procedure.steps.index(current) + 1:]
     return next((s for s in later if s.id in ids), None)
+
+
+def _revealed(procedure: Procedure, step: Step, answers: dict, ctx: dict, form) -> list:
+    """The questions this post makes visible that were not on the page it came from (the
+    ``_shown`` list the page carried): without JavaScript they must be asked, not skipped."""
+    if "_shown" not in form:
+        return []
+    before = set(filter(None, form.get("_shown", "").split(",")))
+    return [f for f in engine.visible_fields(step, procedure, answers, ctx)
+            if f.has_value and f.id not in before]
+
+
+def _error_field(key: str) -> str:
+    """The top-level field an error key belongs to (``adresse-code_postal``, ``aidants-0-nom``)."""
+    return key.split("-", 1)[0]
 
 
 def _shown(procedure: Procedure, step: Step, answers: dict, ctx: dict) -> list[str]:
