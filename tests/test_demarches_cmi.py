@@ -258,6 +258,6 @@ def test_prefill_from_the_account(client, auth, create_user):
     sign_in(client, auth, create_user)
     draft = start(client, "cmi")
     text = page(client.get(f"/brouillons/{draft}/etapes/identite"))
-    assert 'value="Martin"' in text and 'value="1950-03-27"' in text and 'value="camille@example.org"' in text
+    assert 'value="Martin"' in text and 'value="27/03/1950"' in text and 'value="camille@example.org"' in text
     residence = page(client.get(f"/brouillons/{draft}/etapes/residence"))
     assert 'value="62000"' in residence

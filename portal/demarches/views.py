@@ -634,6 +634,17 @@ def demarche_file_warning(field, value) -> str:
     return services.file_warning(field, value)
 
 
+# WCAG 1.3.5: the purpose of a field about the person, from what it is prefilled with.
+PREFILL_AUTOCOMPLETE = {"nom": "family-name", "prenom": "given-name", "date_naissance": "bday",
+                        "email": "email", "telephone": "tel"}
+
+
+@bp.app_template_global("autocomplete_for")
+def autocomplete_for(field) -> str:
+    """The ``autocomplete`` token of a field: its own ``autocomplete``, or its prefill's."""
+    return field.get("autocomplete") or PREFILL_AUTOCOMPLETE.get(field.get("prefill") or "", "")
+
+
 @bp.app_template_global("paris_time")
 def paris_time(value) -> str:
     return value.astimezone(services.PARIS).strftime("%H h %M")
