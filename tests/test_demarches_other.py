@@ -224,7 +224,7 @@ def test_repeatable_group_add_and_remove_without_javascript(client, auth, create
                                          "sous_mentions": ["besoin_accompagnement"]})
     response = post_step(client, draft, "handicap", {"reconnaissance": "invalidite_3", "aidants-count": "0"},
                          action="ajouter:aidants")
-    assert response.status_code == 303 and location(response).endswith("#champ-aidants")
+    assert response.status_code == 303 and location(response).endswith("?focus=f-aidants-0-nom")  # the new person
     post_step(client, draft, "handicap", {"reconnaissance": "invalidite_3", "aidants-count": "1",
                                           "aidants-0-present": "1", "aidants-0-nom": "Léa"},
               action="ajouter:aidants")

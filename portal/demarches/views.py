@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from portal import db
@@ -210,10 +211,10 @@ def step(dossier_id: int, step_id: str):
             _group_action(dossier, current, action)
         ctx = services.context_for(dossier, procedure)
         if action.startswith(("ajouter:", "retirer:", "supprimer_fichier:")) and not conflicts:
-            anchor = "champ-" + action.split(":")[1]
-            return redirect(url_for("demarches.step", dossier_id=dossier.id, step_id=current.id,
-                                    retour="recapitulatif" if back_to_summary else None) + "#" + anchor,
-                            code=303)
+            # No #fragment: a page opened at a fragment skips autofocus, which scrolls there anyway.
+            return see_other("demarches.step", dossier_id=dossier.id, step_id=current.id,
+                             retour="recapitulatif" if back_to_summary else None,
+                             focus=_focus_after(current, dossier, action))
         if action == "plus_tard" and not conflicts:
             flash(f"Votre brouillon est enregistré. Vous pourrez le reprendre depuis « Mes démarches » "
                   f"jusqu'au {_purge_date(dossier)}.", "success")
@@ -481,6 +482,18 @@ def _group_action(dossier: Dossier, step: Step, action: str) -> None:
     services.save_answers(dossier, {group.id: items}, None, step.id)
 
 
+def _focus_after(step: Step, dossier: Dossier, action: str) -> str:
+    """Where the focus goes once the page comes back (no JavaScript needed): the first input of
+    the person just added, the group an item was removed from, the file input emptied."""
+    kind, field_id = action.split(":")[:2]
+    group = next((f for f in step.fields if f.id == field_id and f.type == "group"), None)
+    if kind == "ajouter" and group is not None and group.children:
+        items = dossier.answers.get(field_id) or []
+        if items:
+            return f"f-{field_id}-{len(items) - 1}-{group.children[0].id}"
+    return f"f-{field_id}"
+
+
 def _next_step(procedure: Procedure, dossier: Dossier, current: Step, ctx: dict) -> Step | None:
     visible = engine.visible_steps(procedure, dossier.answers, ctx)
     ids = [s.id for s in visible]
@@ -643,6 +656,13 @@ PREFILL_AUTOCOMPLETE = {"nom": "family-name", "prenom": "given-name", "date_nais
 def autocomplete_for(field) -> str:
     """The ``autocomplete`` token of a field: its own ``autocomplete``, or its prefill's."""
     return field.get("autocomplete") or PREFILL_AUTOCOMPLETE.get(field.get("prefill") or "", "")
+
+
+@bp.app_template_global("autofocus_if")
+def autofocus_if(element_id: str) -> Markup:
+    """`` autofocus`` on the element named by ``?focus=`` (after « Ajouter », « Retirer »,
+    « Supprimer »: the page comes back with the focus where the action left it)."""
+    return Markup(" autofocus") if request.args.get("focus") == element_id else Markup("")
 
 
 @bp.app_template_global("paris_time")
