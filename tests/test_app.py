@@ -39,7 +39,7 @@ def test_home_page_has_connection_space_and_footer(client):
     page = page_of(client.get("/"))
     assert '<html lang="fr">' in page
     assert "Vous avez déjà un compte ?" in page and "Vous n'avez pas de compte ?" in page
-    assert "SE CONNECTER" in page and 'href="/inscription"' in page
+    assert "Se connecter" in page and 'href="/inscription"' in page
     for label in ("Mentions légales", "CGU", "Plan du site", "Accessibilité", "Cookies", "Données personnelles"):
         assert label in page
     assert 'class="skip-link" href="#contenu"' in page and page.count("<h1") == 1

@@ -249,7 +249,7 @@ def test_header_shows_unread_count_accessibly_on_every_page(app, client, camille
 
 def test_badge_has_htmx_polling_and_fragment_endpoint(app, client, camille):
     page = page_of(client.get("/compte"))
-    assert re.search(r'<li id="notification-badge" hx-get="/notifications/compteur" '
+    assert re.search(r'<li id="notification-badge" data-background hx-get="/notifications/compteur" '
                      r'hx-trigger="every 60s" hx-swap="outerHTML" hx-vals=\'{"affiche": 0}\'>', page)
     notify(app, camille)
     notify(app, camille)

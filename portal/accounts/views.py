@@ -60,7 +60,7 @@ def guard_first_connection():
 
 
 def _cancel_url() -> str:
-    """ANNULER goes back where the person came from: ``next``, else a same-site referrer."""
+    """« Annuler » goes back where the person came from: ``next``, else a same-site referrer."""
     target = request.values.get("next")
     if not target and request.referrer:
         ref = urlsplit(request.referrer)
@@ -231,7 +231,7 @@ def reset_password(token: str):
         flash(_("Votre mot de passe a été modifié. Vous pouvez vous connecter."), "success")
         return see_other("accounts.login")
     return render_page("accounts/set_password.html", form=form, email=record.email,
-                       title=_("Choisir un nouveau mot de passe"), submit=_("VALIDER"),
+                       title=_("Choisir un nouveau mot de passe"), submit=_("Valider"),
                        status=form_status(form))
 
 

@@ -556,16 +556,31 @@ def _visibility_fragment(procedure, step, answers, ctx, form, dossier=None, anno
     computed = [f for f in visible if f.type == "computed" and f not in changed]
     appeared = [f for f in changed if f.id in now_shown and f.label]
     gone = [f for f in changed if f.id not in now_shown and f.label]
+    steps = engine.visible_steps(procedure, answers, ctx) if dossier else None
     announce = " ".join(
         [f"Nouvelle question affichée : « {_fill(f.label, ctx)} »." for f in appeared]
-        + [f"Question retirée : « {_fill(f.label, ctx)} »." for f in gone])
+        + [f"Question retirée : « {_fill(f.label, ctx)} »." for f in gone]
+        + _steps_change(procedure, form, steps))
     html = render_template("demarches/_oob.html", procedure=procedure, step=step, answers=answers,
                            changed=changed, computed=computed, shown=now_shown, ctx=ctx, errors={},
-                           dossier=dossier, steps=engine.visible_steps(procedure, answers, ctx)
-                           if dossier else None, announce=announce if announce_only else "")
+                           dossier=dossier, steps=steps, announce=announce if announce_only else "")
     response = make_response(html)
     response.headers["X-Announce"] = announce
     return response
+
+
+def _steps_change(procedure: Procedure, form, steps) -> list[str]:
+    """What an answer did to the list of steps (``_steps`` is the list the page shows)."""
+    if steps is None or "_steps" not in form:
+        return []
+    before = [s for s in form.get("_steps", "").split(",") if s]
+    now = [s.id for s in steps]
+    if before == now:
+        return []
+    titles = {s.id: s.title for s in procedure.steps}
+    said = [f"Étape ajoutée : « {titles[s]} »." for s in now if s not in before]
+    said += [f"Étape retirée : « {titles[s]} »." for s in before if s not in now and s in titles]
+    return said + [f"La démarche compte maintenant {len(now)} étapes."]
 
 
 def _fill(text: str, ctx: dict) -> str:

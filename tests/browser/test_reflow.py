@@ -22,7 +22,7 @@ def test_every_page_reflows_at_320_px(narrow_ui: Ui):
         ui.visit(path)
         assert_reflows(ui.page)
     ui.visit("/connexion")
-    ui.submit("SE CONNECTER")  # the error summary and inline errors too
+    ui.submit("Se connecter")  # the error summary and inline errors too
     assert_reflows(ui.page)
 
     create_live_user(ui.live, "etroit.avec.une.adresse.tres.longue@example.org",
