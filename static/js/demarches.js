@@ -83,7 +83,6 @@
     if (sessionEnded) { event.preventDefault(); return; }  // kept on this device until a reload
     inFlight = edits;
   });
-  var focusStatus = false;
   form.addEventListener("htmx:afterRequest", function (event) {
     if (!event.detail.successful) { return; }
     var state = status && status.querySelector("[data-save-state]");
@@ -93,12 +92,6 @@
       if (confirmed >= edits) { forget(); }
     }
     heard();
-    // « Garder ma saisie » was replaced by the result: the focus goes to that result.
-    if (focusStatus && state) {
-      focusStatus = false;
-      state.setAttribute("tabindex", "-1");
-      state.focus();
-    }
   });
 
   // The server cannot be reached: said once (not at every retry), retried with a growing delay.
@@ -134,10 +127,8 @@
 
   // "Garder ma saisie" after a conflict: the server already moved the base, save again.
   document.addEventListener("click", function (event) {
-    if (event.target.closest("[data-autosave-keep]")) {
-      focusStatus = true;
-      htmx.trigger(form, "autosave:flush");
-    }
+    // (the button is replaced by the result: portal.js moves the focus to that result)
+    if (event.target.closest("[data-autosave-keep]")) { htmx.trigger(form, "autosave:flush"); }
   });
 
   // The page is hidden or closed: send what is not confirmed yet.

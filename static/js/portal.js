@@ -51,7 +51,9 @@
     var active = document.activeElement;
     if (!root || (active && active !== document.body && active.isConnected)) { return; }
     var next = root.querySelector("[data-focus-after-swap], a[href], button, input, select, textarea") || root;
-    if (next === root && !root.hasAttribute("tabindex")) { root.setAttribute("tabindex", "-1"); }
+    if (!next.matches("a[href], button, input, select, textarea") && !next.hasAttribute("tabindex")) {
+      next.setAttribute("tabindex", "-1");
+    }
     next.focus();
   });
 

@@ -171,6 +171,8 @@ def test_two_tabs_on_one_draft_show_the_conflict_and_lose_nothing(ui_js: Ui):
     expect(first.get_by_role("link", name="recharger la page avec la réponse enregistrée ailleurs")).to_be_visible()
     first.get_by_role("button", name="Garder ma saisie").click()
     expect(status).to_contain_text(SAVED, timeout=TIMEOUT)
+    # The button is gone: the focus is on what replaced it, not on <body>.
+    first.wait_for_function("() => document.activeElement.getAttribute('data-save-state') === 'saved'")
     assert stored_answers(ui, dossier)["nom"] == "DepuisA"
     second.reload()
     expect(second.locator("#f-nom")).to_have_value("DepuisA")
@@ -235,3 +237,35 @@ def test_the_catalogue_narrows_as_you_type(ui_js: Ui):
     ui.page.locator("#q").press_sequentially("dupli", delay=30)
     expect(cards).to_have_count(1)
     expect(cards.first).to_contain_text("Duplicata")
+
+
+def test_a_step_that_disappears_updates_the_position_and_is_announced(ui_js: Ui):
+    ui = ui_js
+    sign_in(ui)
+    draft = start(ui, "cmi")
+    ui.visit(draft + "/etapes/situation")
+    progress, following = ui.page.locator("#step-progress"), ui.page.locator("#step-next")
+    expect(progress).to_have_text("Étape 4 sur 7")
+    expect(following).to_contain_text("Votre handicap")
+    ui.page.locator("#f-filiere").check()
+    ui.page.locator("#f-gir").wait_for()
+    ui.page.locator("#f-gir").select_option("1")
+    expect(progress).to_have_text("Étape 4 sur 6", timeout=TIMEOUT)
+    expect(following).to_contain_text("Vos justificatifs")
+    expect(ui.page.locator("#step-list")).not_to_contain_text("Votre handicap")
+    expect(ui.page.locator("#live-region")).to_contain_text("Étape retirée : « Votre handicap »")
+    assert_accessible_now(ui)
+
+
+def test_the_badge_refresh_keeps_the_focus(ui_js: Ui):
+    ui = ui_js
+    sign_in(ui)
+    ui.visit("/mes-demarches")
+    link = ui.page.locator("#notification-link")
+    link.focus()
+    with ui.page.expect_response(lambda r: "/notifications/compteur" in r.url):
+        ui.page.evaluate("""() => { const badge = document.getElementById('notification-badge');
+                                   htmx.ajax('GET', badge.getAttribute('hx-get'),
+                                             {source: badge, target: badge, swap: 'outerHTML'}); }""")
+    ui.page.wait_for_timeout(300)
+    assert ui.page.evaluate("document.activeElement.id") == "notification-link"
