@@ -68,3 +68,19 @@ def test_the_questionnaire_asks_the_gir_before_giving_a_result(client):
     assert "Résultat" not in text and "Sélectionnez une réponse pour « Votre niveau GIR »" not in text
     response = client.post(url, data={**data, "gir": "2", "_shown": _shown(text)})
     assert "Résultat" in page(response) and NOTICE not in page(response)
+
+
+def test_commencer_offers_the_draft_already_under_way(client, auth, create_user):
+    sign_in(client, auth, create_user)
+    first = start(client, "cmi_duplicata")
+    post_step(client, first, "motif", {"motif": "perte", "mention": "stationnement", "numero_carte": "X"})
+    url = "/demarches/cmi_duplicata"
+    response = client.post(url + "/commencer", data={"csrf_token": csrf_token(client, url)})
+    text = page(response)
+    assert response.status_code == 200 and "Vous avez déjà commencé cette démarche" in text
+    assert f'href="/brouillons/{first}"' in text and "Dernière étape ouverte : Le titulaire de la carte" in text
+    assert "Commencer une nouvelle demande" in text
+    mine = page(client.get("/mes-demarches"))
+    assert "Dernière étape ouverte : Le titulaire de la carte" in mine
+    second = start(client, "cmi_duplicata")  # the person chooses a new one
+    assert second != first

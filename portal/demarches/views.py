@@ -108,10 +108,16 @@ def start(procedure_id: str):
     if not procedure.open_to(current_user):
         flash(_audience_message(procedure), "warning")
         return see_other("demarches.info", procedure_id=procedure.id)
+    recent = None if procedure.relation_kinds else services.recent_untouched_draft(current_user, procedure)
+    if recent is None and not request.form.get("nouveau"):
+        # A draft already under way is offered before another one is created silently.
+        drafts = _drafts_of(procedure)
+        if drafts:
+            return render_page("demarches/existing_drafts.html", procedure=procedure, drafts=drafts,
+                               step_title=_step_title, purge_date=_purge_date)
     if procedure.relation_kinds:
         return see_other("demarches.beneficiary", procedure_id=procedure.id)
-    dossier = services.recent_untouched_draft(current_user, procedure) or \
-        services.start_draft(current_user, procedure)
+    dossier = recent or services.start_draft(current_user, procedure)
     return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
 
 
@@ -153,6 +159,21 @@ def beneficiary(procedure_id: str):
                        allows_legal=any(relations.is_legal(k) for k in procedure.relation_kinds),
                        add_natural=url_for("relations.add", category="personne-physique", next=here),
                        add_legal=url_for("relations.add", category="personne-morale", next=here))
+
+
+def _drafts_of(procedure: Procedure) -> list[Dossier]:
+    """The person's drafts of this procedure, the latest first."""
+    return list(db.session.scalars(
+        select(Dossier).where(Dossier.user_id == current_user.id, Dossier.procedure_id == procedure.id,
+                              Dossier.submitted_at.is_(None))
+        .order_by(Dossier.updated_at.desc(), Dossier.id.desc()).limit(10)))
+
+
+def _step_title(dossier: Dossier) -> str:
+    """The title of the step the person was last on (« Mes démarches »)."""
+    procedure = get_procedure(dossier.procedure_id)
+    step = procedure.step(dossier.current_step) if procedure and dossier.current_step else None
+    return step.title if step else ""
 
 
 # --- filling in ----------------------------------------------------------------------------
@@ -345,7 +366,7 @@ def mine():
                        drafts_total=count(draft_q), sent_total=count(sent_q),
                        procedures=procedures(), status_label=services.status_label,
                        last_change=services.last_visible_change,
-                       purge_date=_purge_date)
+                       purge_date=_purge_date, step_title=_step_title)
 
 
 @bp.get("/demandes/<reference>")
@@ -532,12 +553,21 @@ def _step_context(dossier, procedure, current, ctx, answers, errors, base, confl
     fields = procedure.all_fields()
     conflict_items = [(fields[k], engine.display_value(fields[k], v)) for k, v in conflicts.items()]
     return dict(dossier=dossier, procedure=procedure, step=current, steps=visible, index=index,
+                done=_done_steps(procedure, answers, ctx, visible),
                 following=following, previous=previous, answers=answers, errors=errors,
                 conflict_items=conflict_items, ctx=ctx, back_to_summary=back_to_summary,
                 shown=_shown(procedure, current, answers, ctx),
                 base_json=json.dumps(base, ensure_ascii=False),
                 page_has_errors=bool(errors or conflicts), purge_date=_purge_date(dossier),
                 dead_end=_dead_end(current, ctx))
+
+
+def _done_steps(procedure: Procedure, answers: dict, ctx: dict, steps) -> set[str]:
+    """The steps the side list marks « terminée »: answered, and valid as they stand."""
+    settings = services.settings()
+    return {s.id for s in steps
+            if any(not engine.is_empty(answers.get(f.id)) for f in s.fields if f.has_value)
+            and not engine.validate_step(s, procedure, answers, settings, ctx)}
 
 
 def _dead_end(step, ctx) -> bool:
@@ -563,7 +593,8 @@ def _visibility_fragment(procedure, step, answers, ctx, form, dossier=None, anno
         + _steps_change(procedure, form, steps))
     html = render_template("demarches/_oob.html", procedure=procedure, step=step, answers=answers,
                            changed=changed, computed=computed, shown=now_shown, ctx=ctx, errors={},
-                           dossier=dossier, steps=steps, announce=announce if announce_only else "")
+                           dossier=dossier, steps=steps, announce=announce if announce_only else "",
+                           done=_done_steps(procedure, answers, ctx, steps) if steps else set())
     response = make_response(html)
     response.headers["X-Announce"] = announce
     return response
