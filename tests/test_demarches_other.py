@@ -92,6 +92,8 @@ def test_rapo_from_another_account_request_is_not_offered(client, auth, create_u
     other = create_user(email="autre@example.org")
     _decided_cmi(app, other, "mdph", 1, "CMI-2026-000009")
     sign_in(client, auth, create_user)
+    info = page(client.get("/demarches/cmi_rapo"))  # said before any draft exists
+    assert "aucune demande ayant reçu une décision" in info and "/commencer" not in info
     draft = start(client, "cmi_rapo")
     text = page(client.get(f"/brouillons/{draft}/etapes/decision"))
     assert "CMI-2026-000009" not in text and "aucune demande ayant reçu une décision" in text

@@ -52,7 +52,8 @@ def info(procedure_id: str):
         return _questionnaire(procedure)
     restricted = current_user.is_authenticated and not procedure.open_to(current_user)
     return render_page("demarches/info.html", procedure=procedure, ctx=_base_context(),
-                       restricted=_audience_message(procedure) if restricted else "")
+                       restricted=_audience_message(procedure) if restricted else "",
+                       nothing_to_link=_nothing_to_link(procedure))
 
 
 @bp.post("/demarches/<procedure_id>")
@@ -568,6 +569,16 @@ def _done_steps(procedure: Procedure, answers: dict, ctx: dict, steps) -> set[st
     return {s.id for s in steps
             if any(not engine.is_empty(answers.get(f.id)) for f in s.fields if f.has_value)
             and not engine.validate_step(s, procedure, answers, settings, ctx)}
+
+
+def _nothing_to_link(procedure: Procedure) -> bool:
+    """Before any draft: the procedure needs a decided request of the person and there is none
+    (a RAPO): the information page says what to do instead of offering « Commencer »."""
+    if not current_user.is_authenticated:
+        return False
+    return any(f.type == "linked_request" and f.required
+               and not services.linked_candidates(current_user.id, f.get("procedure"))
+               for f in procedure.steps[0].fields)
 
 
 def _dead_end(step, ctx) -> bool:
