@@ -22,7 +22,7 @@ EN = {
     "Mentions légales": "Legal notice",
     "CGU": "Terms of use",
     "Plan du site": "Site map",
-    "Accessibilité : partiellement conforme": "Accessibility: partially compliant",
+    "Accessibilité : non conforme": "Accessibility: non-compliant",
     "Cookies": "Cookies",
     "Données personnelles": "Personal data",
     "Vous avez déjà un compte ?": "Already have an account?",

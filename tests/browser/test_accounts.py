@@ -231,7 +231,7 @@ def test_error_pages_of_the_other_forms(ui: Ui):
 
 def test_footer_pages(ui: Ui):
     ui.visit("/")
-    for name in ("Mentions légales", "CGU", "Plan du site", "Accessibilité : partiellement conforme",
+    for name in ("Mentions légales", "CGU", "Plan du site", "Accessibilité : non conforme",
                  "Cookies", "Données personnelles"):
         ui.follow(name)
         assert ui.page.locator("h1").count() == 1
