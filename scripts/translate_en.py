@@ -57,10 +57,10 @@ EN = {
     "Modifier mon mot de passe": "Change my password",
     "Supprimer mon compte": "Delete my account",
     "Enregistrer": "Save",
-    "Si cette adresse correspond à un compte, un courriel contenant votre identifiant vient de "
+    "Si cette adresse correspond à un compte, un email contenant votre identifiant vient de "
     "vous être envoyé.": "If this address belongs to an account, an email with your identifier "
     "has just been sent to it.",
-    "Si cet identifiant correspond à un compte, un courriel contenant un lien pour choisir un "
+    "Si cet identifiant correspond à un compte, un email contenant un lien pour choisir un "
     "nouveau mot de passe vient d'être envoyé à l'adresse associée. Ce lien est valable une heure.":
     "If this identifier belongs to an account, an email with a link to choose a new password has "
     "just been sent to its address. The link is valid for one hour.",

@@ -20,11 +20,11 @@ bp = Blueprint("accounts", __name__)
 AUTH_LIMIT = "30 per minute"
 GENERIC_LOGIN_ERROR = _l("Identifiant ou mot de passe incorrect.")
 SAME_ANSWER_IDENTIFIER = _l(
-    "Si cette adresse correspond à un compte, un courriel contenant votre identifiant vient de "
+    "Si cette adresse correspond à un compte, un email contenant votre identifiant vient de "
     "vous être envoyé."
 )
 SAME_ANSWER_PASSWORD = _l(
-    "Si cet identifiant correspond à un compte, un courriel contenant un lien pour choisir un "
+    "Si cet identifiant correspond à un compte, un email contenant un lien pour choisir un "
     "nouveau mot de passe vient d'être envoyé à l'adresse associée. Ce lien est valable une heure."
 )
 REGISTRATION_SENT = _l(

@@ -65,7 +65,7 @@ def test_forgotten_password_link_new_password_login(ui: Ui):
     ui.fill("login", "oubli@example.org")
     ui.submit("Valider")
     assert path_of(ui) == "/connexion"
-    assert "un courriel contenant un lien pour choisir un nouveau mot de passe" in ui.text()
+    assert "un email contenant un lien pour choisir un nouveau mot de passe" in ui.text()
 
     ui.visit(ui.link_for("oubli@example.org"))
     assert ui.page.locator("h1").inner_text() == "Choisir un nouveau mot de passe"
@@ -85,7 +85,7 @@ def test_forgotten_identifier_is_emailed(ui: Ui):
     ui.fill("email", "ident@example.org")
     ui.submit("Valider")
     assert path_of(ui) == "/connexion"
-    assert "un courriel contenant votre identifiant" in ui.text()
+    assert "un email contenant votre identifiant" in ui.text()
     assert user.identifier in ui.email_text("ident@example.org")
 
 
