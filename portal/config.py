@@ -9,6 +9,7 @@ keys once into ``instance/`` so sessions and stored files survive restarts.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -188,3 +189,40 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
             + ". Pour travailler en local, choisissez PORTAL_ENV=development."
         )
     return config
+
+
+# --- theme colours -------------------------------------------------------------------------
+
+HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+# What each colour carries against white: the primary colour is text (links, white text on the
+# header and buttons, WCAG 1.4.3: 4.5:1); the accent is the header's line (WCAG 1.4.11: 3:1).
+THEME_CONTRAST = {"PORTAL_PRIMARY_COLOUR": 4.5, "PORTAL_ACCENT_COLOUR": 3.0}
+
+
+def contrast_with_white(colour: str) -> float:
+    """WCAG contrast ratio of a hex colour with white."""
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(digits[i:i + 2]) for i in (0, 2, 4))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return 1.05 / (luminance + 0.05)
+
+
+def check_theme(config: dict) -> None:
+    """Refuse to start with a theme colour that is not a hex colour or lacks contrast: an
+    unreadable portal must not go live by a configuration mistake."""
+    for name, needed in THEME_CONTRAST.items():
+        value = str(config.get(name, "")).strip()
+        if not HEX_COLOUR.match(value):
+            raise ConfigError(f"{name} doit être une couleur hexadécimale comme #1d4f91 (reçu : {value!r}).")
+        ratio = contrast_with_white(value)
+        if ratio < needed:
+            raise ConfigError(f"{name}={value} n'est pas assez contrasté avec le blanc ({ratio:.2f}:1 ; "
+                              f"{needed}:1 au moins, RGAA 3.2 / WCAG 1.4.3 et 1.4.11) : choisissez une "
+                              f"couleur plus foncée.")

@@ -13,7 +13,6 @@ EN = {
     "Connexion": "Log in",
     "Connectez-vous": "Log in",
     "Se connecter": "Log in",
-    "SE CONNECTER": "LOG IN",
     "Se déconnecter": "Log out",
     "M'inscrire": "Sign up",
     "Mon compte": "My account",
@@ -23,7 +22,7 @@ EN = {
     "Mentions légales": "Legal notice",
     "CGU": "Terms of use",
     "Plan du site": "Site map",
-    "Accessibilité : partiellement conforme": "Accessibility: partially compliant",
+    "Accessibilité : non conforme": "Accessibility: non-compliant",
     "Cookies": "Cookies",
     "Données personnelles": "Personal data",
     "Vous avez déjà un compte ?": "Already have an account?",
@@ -34,8 +33,8 @@ EN = {
     "Mot de passe oublié": "Forgotten password",
     "Identifiant": "Identifier",
     "Email": "Email",
-    "VALIDER": "SUBMIT",
-    "ANNULER": "CANCEL",
+    "Valider": "Submit",
+    "Annuler": "Cancel",
     "Retour": "Back",
     "Il y a un problème": "There is a problem",
     "Erreur :": "Error:",
@@ -58,10 +57,10 @@ EN = {
     "Modifier mon mot de passe": "Change my password",
     "Supprimer mon compte": "Delete my account",
     "Enregistrer": "Save",
-    "Si cette adresse correspond à un compte, un courriel contenant votre identifiant vient de "
+    "Si cette adresse correspond à un compte, un email contenant votre identifiant vient de "
     "vous être envoyé.": "If this address belongs to an account, an email with your identifier "
     "has just been sent to it.",
-    "Si cet identifiant correspond à un compte, un courriel contenant un lien pour choisir un "
+    "Si cet identifiant correspond à un compte, un email contenant un lien pour choisir un "
     "nouveau mot de passe vient d'être envoyé à l'adresse associée. Ce lien est valable une heure.":
     "If this identifier belongs to an account, an email with a link to choose a new password has "
     "just been sent to its address. The link is valid for one hour.",

@@ -28,6 +28,10 @@ def start(client, procedure_id: str, beneficiary: str | int = "moi") -> int:
     relation id)."""
     response = client.post(f"/demarches/{procedure_id}/commencer",
                            data={"csrf_token": csrf_token(client, f"/demarches/{procedure_id}")})
+    if response.status_code == 200 and "Vous avez déjà commencé cette démarche" in response.get_data(as_text=True):
+        # A draft exists: « Commencer une nouvelle demande ».
+        response = client.post(f"/demarches/{procedure_id}/commencer",
+                               data={"csrf_token": csrf_token(client, f"/demarches/{procedure_id}"), "nouveau": "1"})
     assert response.status_code == 303, response.status_code
     if response.headers["Location"].endswith("/pour-qui"):
         url = response.headers["Location"]

@@ -39,7 +39,7 @@ def test_home_page_has_connection_space_and_footer(client):
     page = page_of(client.get("/"))
     assert '<html lang="fr">' in page
     assert "Vous avez déjà un compte ?" in page and "Vous n'avez pas de compte ?" in page
-    assert "SE CONNECTER" in page and 'href="/inscription"' in page
+    assert "Se connecter" in page and 'href="/inscription"' in page
     for label in ("Mentions légales", "CGU", "Plan du site", "Accessibilité", "Cookies", "Données personnelles"):
         assert label in page
     assert 'class="skip-link" href="#contenu"' in page and page.count("<h1") == 1
@@ -128,3 +128,30 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+@pytest.mark.parametrize("name, value", [("PORTAL_PRIMARY_COLOUR", "#ffcc00"), ("PORTAL_ACCENT_COLOUR", "#eeeeee"),
+                                         ("PORTAL_PRIMARY_COLOUR", "bleu")])
+def test_a_theme_colour_without_contrast_refuses_to_start(tmp_path, smtp_server, name, value):
+    from portal.config import ConfigError
+    from tests.conftest import make_app
+
+    with pytest.raises(ConfigError, match=name):
+        make_app("sqlite", tmp_path, smtp_server[1], **{name: value})
+
+
+def test_contrast_with_white_follows_wcag():
+    from portal.config import contrast_with_white
+
+    assert round(contrast_with_white("#000"), 1) == 21.0
+    assert round(contrast_with_white("#767676"), 2) == 4.54  # the usual 4.5:1 grey
+    assert contrast_with_white("#1d4f91") >= 4.5 and contrast_with_white("#b3261e") >= 3
+
+
+def test_the_accessibility_statement_says_non_conforme_until_an_audit(client):
+    text = client.get("/accessibilite").get_data(as_text=True)
+    assert "est non conforme avec le référentiel général d'amélioration de l'accessibilité" in text
+    for section in ("Contenus non accessibles", "Cette déclaration a été établie le", "Environnement de test",
+                    "Défenseur des droits", "Libre réponse 71120"):
+        assert section in text, section
+    assert "Accessibilité : non conforme" in client.get("/").get_data(as_text=True)

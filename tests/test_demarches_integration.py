@@ -80,7 +80,7 @@ def test_cmi_asks_for_whom_and_never_accepts_a_legal_person(client, auth, create
     dossier = dossier_row(app, draft)
     assert dossier.beneficiary["relation_id"] == lea and dossier.beneficiary["display_name"] == "Léa Martin"
     identity = page(client.get(f"/brouillons/{draft}/etapes/identite"))
-    assert 'value="Léa"' in identity and 'value="2015-05-04"' in identity
+    assert 'value="Léa"' in identity and 'value="04/05/2015"' in identity
     assert 'value="Camille"' not in identity and 'value="Arras"' not in identity  # not the account's
     assert 'value="camille@example.org"' in identity
     assert 'value="62100"' in page(client.get(f"/brouillons/{draft}/etapes/residence"))

@@ -94,6 +94,8 @@ def test_rapo_from_another_account_request_is_not_offered(client, auth, create_u
     other = create_user(email="autre@example.org")
     _decided_cmi(app, other, "mdph", 1, "CMI-2026-000009")
     sign_in(client, auth, create_user)
+    info = page(client.get("/demarches/cmi_rapo"))  # said before any draft exists
+    assert "aucune demande ayant reçu une décision" in info and "/commencer" not in info
     draft = start(client, "cmi_rapo")
     text = page(client.get(f"/brouillons/{draft}/etapes/decision"))
     assert "CMI-2026-000009" not in text and "aucune demande ayant reçu une décision" in text
@@ -226,7 +228,7 @@ def test_repeatable_group_add_and_remove_without_javascript(client, auth, create
                                          "sous_mentions": ["besoin_accompagnement"]})
     response = post_step(client, draft, "handicap", {"reconnaissance": "invalidite_3", "aidants-count": "0"},
                          action="ajouter:aidants")
-    assert response.status_code == 303 and location(response).endswith("#champ-aidants")
+    assert response.status_code == 303 and location(response).endswith("?focus=f-aidants-0-nom")  # the new person
     post_step(client, draft, "handicap", {"reconnaissance": "invalidite_3", "aidants-count": "1",
                                           "aidants-0-present": "1", "aidants-0-nom": "Léa"},
               action="ajouter:aidants")

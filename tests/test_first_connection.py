@@ -65,7 +65,7 @@ def test_first_connection_flow(app, client, auth, mailbox, provisioned):
     # Nothing else is reachable until the account is created.
     assert client.get("/compte").headers["Location"] == "/premiere-connexion"
     form = page(client.get("/premiere-connexion"))
-    for label in ("Créer votre compte", "Nom", "Prénom", "Identifiant", "Confirmation de votre e-mail"):
+    for label in ("Créer votre compte", "Nom", "Prénom", "Identifiant", "Confirmation de votre adresse email"):
         assert label in form
     assert f'value="{user.identifier}" readonly' in form and 'value="Durand" readonly' in form
     assert 'value="claire.durand@asso.example"' in form

@@ -34,13 +34,13 @@ def test_identifier_form_errors(client):
 
 def test_annuler_returns_where_the_person_came_from(client):
     text = page(client.get("/identifiant-oublie", headers={"Referer": "http://localhost/inscription"}))
-    assert 'href="/inscription">ANNULER' in text
-    assert 'href="/connexion">ANNULER' in page(client.get("/mot-de-passe-oublie"))
+    assert 'href="/inscription">Annuler' in text
+    assert 'href="/connexion">Annuler' in page(client.get("/mot-de-passe-oublie"))
     foreign = page(client.get("/mot-de-passe-oublie?next=https://evil.example/x"))
-    assert 'href="/connexion">ANNULER' in foreign
+    assert 'href="/connexion">Annuler' in foreign
     # After an error the page still knows where to go back to.
     response = post_form(client, "/identifiant-oublie?next=/inscription", {"email": ""})
-    assert 'href="/inscription">ANNULER' in page(response)
+    assert 'href="/inscription">Annuler' in page(response)
 
 
 def test_password_reset_by_identifier_or_email(app, client, auth, mailbox, create_user):

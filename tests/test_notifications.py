@@ -142,7 +142,7 @@ def test_notify_refuses_unknown_kinds_and_outside_links(app, create_user):
 def test_preferences_page_shows_one_checkbox_per_kind(client, camille):
     page = page_of(client.get("/compte/preferences"))
     assert "<h1>Mes préférences</h1>" in page
-    assert '<legend class="legend">Recevoir aussi un courriel pour :</legend>' in page
+    assert '<legend class="legend">Recevoir aussi un email pour :</legend>' in page
     for kind in SWITCHABLE:
         assert re.search(rf'<input checked class="checkbox__input" id="{kind}" name="{kind}" type="checkbox"', page)
         assert f'<label class="checkbox__label" for="{kind}">' in page
@@ -249,7 +249,7 @@ def test_header_shows_unread_count_accessibly_on_every_page(app, client, camille
 
 def test_badge_has_htmx_polling_and_fragment_endpoint(app, client, camille):
     page = page_of(client.get("/compte"))
-    assert re.search(r'<li id="notification-badge" hx-get="/notifications/compteur" '
+    assert re.search(r'<li id="notification-badge" data-background hx-get="/notifications/compteur" '
                      r'hx-trigger="every 60s" hx-swap="outerHTML" hx-vals=\'{"affiche": 0}\'>', page)
     notify(app, camille)
     notify(app, camille)

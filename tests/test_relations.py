@@ -230,7 +230,7 @@ def test_add_from_another_flow_returns_there_with_the_new_relation(app, client, 
     url = "/relations/ajouter/personne-physique?next=/demarches/cmi/beneficiaire"
     form = page_of(client.get(url))
     assert 'action="/relations/ajouter/personne-physique?next=/demarches/cmi/beneficiaire"' in form
-    assert 'href="/demarches/cmi/beneficiaire"' in form  # ANNULER goes back to the procedure
+    assert 'href="/demarches/cmi/beneficiaire"' in form  # « Annuler » goes back to the procedure
     response = post_form(client, url, CHILD)
     (relation,) = _relations(app, camille.id)
     assert response.headers["Location"] == f"/demarches/cmi/beneficiaire?relation={relation.id}"

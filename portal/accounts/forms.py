@@ -102,7 +102,7 @@ class FirstConnectionForm(FlaskForm):
     )
     password, password_confirm = new_password_fields()
     email = email_field(_l("Email"))
-    email_confirm = confirmation_of("email", _l("Confirmation de votre e-mail"),
+    email_confirm = confirmation_of("email", _l("Confirmation de votre adresse email"),
                                     _l("Les deux adresses email doivent être identiques."))
 
 

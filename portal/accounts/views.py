@@ -21,11 +21,11 @@ bp = Blueprint("accounts", __name__)
 AUTH_LIMIT = "30 per minute"
 GENERIC_LOGIN_ERROR = _l("Identifiant ou mot de passe incorrect.")
 SAME_ANSWER_IDENTIFIER = _l(
-    "Si cette adresse correspond à un compte, un courriel contenant votre identifiant vient de "
+    "Si cette adresse correspond à un compte, un email contenant votre identifiant vient de "
     "vous être envoyé."
 )
 SAME_ANSWER_PASSWORD = _l(
-    "Si cet identifiant correspond à un compte, un courriel contenant un lien pour choisir un "
+    "Si cet identifiant correspond à un compte, un email contenant un lien pour choisir un "
     "nouveau mot de passe vient d'être envoyé à l'adresse associée. Ce lien est valable une heure."
 )
 REGISTRATION_SENT = _l(
@@ -61,7 +61,7 @@ def guard_first_connection():
 
 
 def _cancel_url() -> str:
-    """ANNULER goes back where the person came from: ``next``, else a same-site referrer."""
+    """« Annuler » goes back where the person came from: ``next``, else a same-site referrer."""
     target = request.values.get("next")
     if not target and request.referrer:
         ref = urlsplit(request.referrer)
@@ -236,7 +236,7 @@ def reset_password(token: str):
         flash(_("Votre mot de passe a été modifié. Vous pouvez vous connecter."), "success")
         return see_other("accounts.login")
     return render_page("accounts/set_password.html", form=form, email=record.email,
-                       title=_("Choisir un nouveau mot de passe"), submit=_("VALIDER"),
+                       title=_("Choisir un nouveau mot de passe"), submit=_("Valider"),
                        status=form_status(form))
 
 

@@ -34,7 +34,7 @@ FIELD_KEYS = {
     "id", "type", "label", "hint", "required", "required_message", "when", "min_length",
     "max_length", "min", "max", "min_date", "max_date", "pattern", "pattern_message", "choices",
     "widget", "prefill", "fields", "min_items", "max_items", "item_label", "text", "cases",
-    "in_departement", "procedure", "width", "wallet_kind", "max_age_days",
+    "in_departement", "procedure", "width", "wallet_kind", "max_age_days", "autocomplete",
 }
 STEP_KEYS = {"id", "title", "when", "fields", "rules", "intro"}
 PROCEDURE_KEYS = {

@@ -34,8 +34,9 @@ def is_empty(value: Any) -> bool:
 
 
 def parse_date(raw: Any) -> date | None:
-    text = str(raw or "").strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+    """A date typed as the hint shows (JJ/MM/AAAA, also with - . or spaces) or stored as ISO."""
+    text = re.sub(r"\s*([/.\- ])\s*", r"\1", str(raw or "").strip())
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %m %Y"):
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:

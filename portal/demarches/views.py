@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -53,7 +54,8 @@ def info(procedure_id: str):
         return _questionnaire(procedure)
     restricted = current_user.is_authenticated and not procedure.open_to(current_user)
     return render_page("demarches/info.html", procedure=procedure, ctx=_base_context(),
-                       restricted=_audience_message(procedure) if restricted else "")
+                       restricted=_audience_message(procedure) if restricted else "",
+                       nothing_to_link=_nothing_to_link(procedure))
 
 
 @bp.post("/demarches/<procedure_id>")
@@ -79,10 +81,13 @@ def _questionnaire(procedure: Procedure, form=None) -> Response:
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}
     ctx = _base_context()
+    revealed: list = []
     if form is not None:
         answers = {f.id: engine.read_field(f, form) for f in questions.fields if f.has_value}
         errors = engine.validate_step(questions, procedure, answers, services.settings(), ctx)
-    done = form is not None and not errors
+        revealed = _revealed(procedure, questions, answers, ctx, form)
+        errors = {k: v for k, v in errors.items() if _error_field(k) not in {f.id for f in revealed}}
+    done = form is not None and not errors and not revealed
     results = []
     if done:
         # Without JavaScript a question hidden by a later answer is still posted: ignore it.
@@ -93,7 +98,7 @@ def _questionnaire(procedure: Procedure, form=None) -> Response:
                        answers=answers, errors=errors, results=[r for r in results if r], ctx=ctx,
                        shown=_shown(procedure, questions, answers, ctx),
                        page_has_errors=bool(errors), status=422 if errors else 200,
-                       cmi=get_procedure("cmi"))
+                       cmi=get_procedure("cmi"), revealed=revealed)
 
 
 @bp.post("/demarches/<procedure_id>/commencer")
@@ -106,10 +111,16 @@ def start(procedure_id: str):
     if not procedure.open_to(current_user):
         flash(_audience_message(procedure), "warning")
         return see_other("demarches.info", procedure_id=procedure.id)
+    recent = None if procedure.relation_kinds else services.recent_untouched_draft(current_user, procedure)
+    if recent is None and not request.form.get("nouveau"):
+        # A draft already under way is offered before another one is created silently.
+        drafts = _drafts_of(procedure)
+        if drafts:
+            return render_page("demarches/existing_drafts.html", procedure=procedure, drafts=drafts,
+                               step_title=_step_title, purge_date=_purge_date)
     if procedure.relation_kinds:
         return see_other("demarches.beneficiary", procedure_id=procedure.id)
-    dossier = services.recent_untouched_draft(current_user, procedure) or \
-        services.start_draft(current_user, procedure)
+    dossier = recent or services.start_draft(current_user, procedure)
     return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
 
 
@@ -154,6 +165,21 @@ def beneficiary(procedure_id: str):
                        add_legal=url_for("relations.add", category="personne-morale", next=here))
 
 
+def _drafts_of(procedure: Procedure) -> list[Dossier]:
+    """The person's drafts of this procedure, the latest first."""
+    return list(db.session.scalars(
+        select(Dossier).where(Dossier.user_id == current_user.id, Dossier.procedure_id == procedure.id,
+                              Dossier.submitted_at.is_(None))
+        .order_by(Dossier.updated_at.desc(), Dossier.id.desc()).limit(10)))
+
+
+def _step_title(dossier: Dossier) -> str:
+    """The title of the step the person was last on (« Mes démarches »)."""
+    procedure = get_procedure(dossier.procedure_id)
+    step = procedure.step(dossier.current_step) if procedure and dossier.current_step else None
+    return step.title if step else ""
+
+
 # --- filling in ----------------------------------------------------------------------------
 
 
@@ -195,6 +221,7 @@ def step(dossier_id: int, step_id: str):
     errors: dict[str, str] = {}
     conflicts: dict[str, Any] = {}
     typed: dict[str, Any] = {}
+    revealed: list = []
     back_to_summary = request.values.get("retour") == "recapitulatif"
     if request.method == "POST":
         action = request.form.get("action", "continuer")
@@ -209,23 +236,27 @@ def step(dossier_id: int, step_id: str):
             _group_action(dossier, current, action)
         ctx = services.context_for(dossier, procedure)
         if action.startswith(("ajouter:", "retirer:", "supprimer_fichier:")) and not conflicts:
-            anchor = "champ-" + action.split(":")[1]
-            return redirect(url_for("demarches.step", dossier_id=dossier.id, step_id=current.id,
-                                    retour="recapitulatif" if back_to_summary else None) + "#" + anchor,
-                            code=303)
+            # No #fragment: a page opened at a fragment skips autofocus, which scrolls there anyway.
+            return see_other("demarches.step", dossier_id=dossier.id, step_id=current.id,
+                             retour="recapitulatif" if back_to_summary else None,
+                             focus=_focus_after(current, dossier, action))
         if action == "plus_tard" and not conflicts:
             flash(f"Votre brouillon est enregistré. Vous pourrez le reprendre depuis « Mes démarches » "
                   f"jusqu'au {_purge_date(dossier)}.", "success")
             return see_other("demarches.mine")
+        revealed = _revealed(procedure, current, dossier.answers, ctx, request.form)
         if not conflicts:
             for key, message in engine.validate_step(current, procedure, dossier.answers,
                                                      services.settings(), ctx).items():
                 errors.setdefault(key, message)  # an upload's own refusal says more
             shown_before = set(filter(None, request.form.get("_shown", "").split(",")))
             unread = engine.warnings_to_read(current, procedure, dossier.answers, shown_before, ctx)
+            # Questions this save revealed (no JavaScript) are asked before moving on, never
+            # reported as errors: they were not on the page the person filled in.
+            errors = {k: v for k, v in errors.items() if _error_field(k) not in {f.id for f in revealed}}
             if not errors and unread:
                 flash(" ".join(_fill(f.get("text"), ctx) for f in unread), "warning")
-            elif not errors:
+            elif not errors and not revealed:
                 if back_to_summary:
                     return see_other("demarches.summary", dossier_id=dossier.id)
                 following = _next_step(procedure, dossier, current, ctx)
@@ -241,7 +272,7 @@ def step(dossier_id: int, step_id: str):
     base = {f.id: dossier.answers.get(f.id) for f in current.fields if f.has_value and f.type != "file"}
     base.update(conflicts)
     status = 200 if not (errors or conflicts) else (409 if conflicts else 422)
-    return render_page("demarches/step.html", status=status,
+    return render_page("demarches/step.html", status=status, revealed=revealed,
                        **_step_context(dossier, procedure, current, ctx, answers, errors, base,
                                        conflicts, back_to_summary))
 
@@ -347,7 +378,7 @@ def mine():
                        drafts_total=drafts_total, sent_total=sent_total,
                        procedures=procedures(), status_label=services.status_label,
                        last_change=services.last_visible_change,
-                       purge_date=_purge_date)
+                       purge_date=_purge_date, step_title=_step_title)
 
 
 @bp.get("/demandes/<reference>")
@@ -485,6 +516,18 @@ def _group_action(dossier: Dossier, step: Step, action: str) -> None:
     services.save_answers(dossier, {group.id: items}, None, step.id)
 
 
+def _focus_after(step: Step, dossier: Dossier, action: str) -> str:
+    """Where the focus goes once the page comes back (no JavaScript needed): the first input of
+    the person just added, the group an item was removed from, the file input emptied."""
+    kind, field_id = action.split(":")[:2]
+    group = next((f for f in step.fields if f.id == field_id and f.type == "group"), None)
+    if kind == "ajouter" and group is not None and group.children:
+        items = dossier.answers.get(field_id) or []
+        if items:
+            return f"f-{field_id}-{len(items) - 1}-{group.children[0].id}"
+    return f"f-{field_id}"
+
+
 def _next_step(procedure: Procedure, dossier: Dossier, current: Step, ctx: dict) -> Step | None:
     visible = engine.visible_steps(procedure, dossier.answers, ctx)
     ids = [s.id for s in visible]
@@ -493,6 +536,21 @@ def _next_step(procedure: Procedure, dossier: Dossier, current: Step, ctx: dict)
         return visible[index + 1] if index + 1 < len(visible) else None
     later = procedure.steps[procedure.steps.index(current) + 1:]
     return next((s for s in later if s.id in ids), None)
+
+
+def _revealed(procedure: Procedure, step: Step, answers: dict, ctx: dict, form) -> list:
+    """The questions this post makes visible that were not on the page it came from (the
+    ``_shown`` list the page carried): without JavaScript they must be asked, not skipped."""
+    if "_shown" not in form:
+        return []
+    before = set(filter(None, form.get("_shown", "").split(",")))
+    return [f for f in engine.visible_fields(step, procedure, answers, ctx)
+            if f.has_value and f.id not in before]
+
+
+def _error_field(key: str) -> str:
+    """The top-level field an error key belongs to (``adresse-code_postal``, ``aidants-0-nom``)."""
+    return key.split("-", 1)[0]
 
 
 def _shown(procedure: Procedure, step: Step, answers: dict, ctx: dict) -> list[str]:
@@ -508,12 +566,31 @@ def _step_context(dossier, procedure, current, ctx, answers, errors, base, confl
     fields = procedure.all_fields()
     conflict_items = [(fields[k], engine.display_value(fields[k], v)) for k, v in conflicts.items()]
     return dict(dossier=dossier, procedure=procedure, step=current, steps=visible, index=index,
+                done=_done_steps(procedure, answers, ctx, visible),
                 following=following, previous=previous, answers=answers, errors=errors,
                 conflict_items=conflict_items, ctx=ctx, back_to_summary=back_to_summary,
                 shown=_shown(procedure, current, answers, ctx),
                 base_json=json.dumps(base, ensure_ascii=False),
                 page_has_errors=bool(errors or conflicts), purge_date=_purge_date(dossier),
                 dead_end=_dead_end(current, ctx))
+
+
+def _done_steps(procedure: Procedure, answers: dict, ctx: dict, steps) -> set[str]:
+    """The steps the side list marks « terminée »: answered, and valid as they stand."""
+    settings = services.settings()
+    return {s.id for s in steps
+            if any(not engine.is_empty(answers.get(f.id)) for f in s.fields if f.has_value)
+            and not engine.validate_step(s, procedure, answers, settings, ctx)}
+
+
+def _nothing_to_link(procedure: Procedure) -> bool:
+    """Before any draft: the procedure needs a decided request of the person and there is none
+    (a RAPO): the information page says what to do instead of offering « Commencer »."""
+    if not current_user.is_authenticated:
+        return False
+    return any(f.type == "linked_request" and f.required
+               and not services.linked_candidates(current_user.id, f.get("procedure"))
+               for f in procedure.steps[0].fields)
 
 
 def _dead_end(step, ctx) -> bool:
@@ -541,14 +618,30 @@ def _visibility(procedure, step, answers, ctx, form, dossier=None, announce_only
     appeared = [f for f in changed if f.id in now_shown and f.label]
     gone = [f for f in changed if f.id not in now_shown and f.label]
     warnings = [f for f in changed if f.id in now_shown and f.get("level") == "warning"]
+    steps = engine.visible_steps(procedure, answers, ctx) if dossier else None
     announce = " ".join(
         [f"Information : {_fill(f.get('text'), ctx)}" for f in warnings]
         + [f"Nouvelle question affichée : « {_fill(f.label, ctx)} »." for f in appeared]
-        + [f"Question retirée : « {_fill(f.label, ctx)} »." for f in gone])
+        + [f"Question retirée : « {_fill(f.label, ctx)} »." for f in gone]
+        + _steps_change(procedure, form, steps))
     return dict(procedure=procedure, step=step, answers=answers, changed=changed, computed=computed,
-                shown=now_shown, ctx=ctx, errors={}, dossier=dossier,
-                steps=engine.visible_steps(procedure, answers, ctx) if dossier else None,
+                shown=now_shown, ctx=ctx, errors={}, dossier=dossier, steps=steps,
+                done=_done_steps(procedure, answers, ctx, steps) if steps else set(),
                 announce=announce if announce_only else "", announce_text=announce)
+
+
+def _steps_change(procedure: Procedure, form, steps) -> list[str]:
+    """What an answer did to the list of steps (``_steps`` is the list the page shows)."""
+    if steps is None or "_steps" not in form:
+        return []
+    before = [s for s in form.get("_steps", "").split(",") if s]
+    now = [s.id for s in steps]
+    if before == now:
+        return []
+    titles = {s.id: s.title for s in procedure.steps}
+    said = [f"Étape ajoutée : « {titles[s]} »." for s in now if s not in before]
+    said += [f"Étape retirée : « {titles[s]} »." for s in before if s not in now and s in titles]
+    return said + [f"La démarche compte maintenant {len(now)} étapes."]
 
 
 def _fill(text: str, ctx: dict) -> str:
@@ -628,6 +721,24 @@ def demarche_wallet_choices(dossier, field) -> list:
 @bp.app_template_global("demarche_file_warning")
 def demarche_file_warning(field, value) -> str:
     return services.file_warning(field, value)
+
+
+# WCAG 1.3.5: the purpose of a field about the person, from what it is prefilled with.
+PREFILL_AUTOCOMPLETE = {"nom": "family-name", "prenom": "given-name", "date_naissance": "bday",
+                        "email": "email", "telephone": "tel"}
+
+
+@bp.app_template_global("autocomplete_for")
+def autocomplete_for(field) -> str:
+    """The ``autocomplete`` token of a field: its own ``autocomplete``, or its prefill's."""
+    return field.get("autocomplete") or PREFILL_AUTOCOMPLETE.get(field.get("prefill") or "", "")
+
+
+@bp.app_template_global("autofocus_if")
+def autofocus_if(element_id: str) -> Markup:
+    """`` autofocus`` on the element named by ``?focus=`` (after « Ajouter », « Retirer »,
+    « Supprimer »: the page comes back with the focus where the action left it)."""
+    return Markup(" autofocus") if request.args.get("focus") == element_id else Markup("")
 
 
 @bp.app_template_global("paris_time")

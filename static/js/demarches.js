@@ -28,8 +28,32 @@
   var retryDelay = 5000;
   var retryTimer = null;
 
-  function announce(text) {
-    if (status) { status.textContent = text; }
+  // Heard through the page's one live region, once per change of state: « Brouillon
+  // enregistré » after a failure or a conflict, not after every pause in typing.
+  var say = (window.Guichet && window.Guichet.announce) || function () {};
+  var lastState = null;
+  var sessionEnded = false;
+
+  function show(state, html) {
+    if (!status) { return; }
+    status.innerHTML = '<div class="notice notice--warning save-status" data-save-state="' + state +
+      "\">" + html + "</div>";
+  }
+
+  function heard() {
+    var element = status && status.querySelector("[data-save-state]");
+    if (!element) { return; }
+    var state = element.getAttribute("data-save-state");
+    var stateText = element.querySelector("[data-state-text]");
+    var change = element.querySelector("[data-change-text]");
+    var parts = [];
+    if (state !== lastState) {
+      if (lastState === "offline" && state === "saved") { parts.push("La connexion est rétablie."); }
+      parts.push((stateText || element).textContent.trim());
+    }
+    if (change) { parts.push(change.textContent.trim()); }
+    lastState = state;
+    if (parts.length) { say(parts.join(" ")); }
   }
 
   function entries() {
@@ -63,7 +87,10 @@
       delete event.detail.parameters[input.name];
     });
   });
-  form.addEventListener("htmx:beforeRequest", function () { inFlight = edits; });
+  form.addEventListener("htmx:beforeRequest", function (event) {
+    if (sessionEnded) { event.preventDefault(); return; }  // kept on this device until a reload
+    inFlight = edits;
+  });
   form.addEventListener("htmx:afterRequest", function (event) {
     if (!event.detail.successful) { return; }
     var state = status && status.querySelector("[data-save-state]");
@@ -72,28 +99,49 @@
       retryDelay = 5000;
       if (confirmed >= edits) { forget(); }
     }
+    heard();
   });
 
+  // The server cannot be reached: said once (not at every retry), retried with a growing delay.
   function retry() {
-    announce("Échec de l'enregistrement du brouillon : la connexion semble interrompue. " +
-      "Vos réponses sont gardées sur cet appareil ; nouvelle tentative dans " +
-      Math.round(retryDelay / 1000) + " secondes.");
+    if (lastState !== "offline") {
+      show("offline", "<p><strong>" + "Échec de l'enregistrement du brouillon : la connexion semble interrompue." +
+        "</strong> Vos réponses sont gardées sur cet appareil et seront enregistrées dès que la connexion " +
+        "reviendra (nouvelles tentatives automatiques).</p>");
+      heard();
+    }
     window.clearTimeout(retryTimer);
     retryTimer = window.setTimeout(function () { htmx.trigger(form, "autosave:flush"); }, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 60000);
   }
+  // The server refused the form (its session cookie is gone: « formulaire expiré »): retrying
+  // cannot help. Say so and how to continue; the answers stay in this browser.
+  function ended() {
+    sessionEnded = true;
+    window.clearTimeout(retryTimer);
+    show("ended", "<p><strong>Votre session a pris fin.</strong> Vos réponses sont gardées sur cet appareil. " +
+      '<a href="' + window.location.pathname + '">Rechargez la page</a> (reconnectez-vous si elle vous le demande) : ' +
+      "elles seront alors enregistrées dans votre brouillon.</p>");
+    heard();
+  }
   form.addEventListener("htmx:sendError", retry);
-  form.addEventListener("htmx:responseError", retry);
-  window.addEventListener("online", function () { if (edits > confirmed) { htmx.trigger(form, "autosave:flush"); } });
+  form.addEventListener("htmx:responseError", function (event) {
+    var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (code === 400 || code === 401 || code === 403) { ended(); } else { retry(); }
+  });
+  window.addEventListener("online", function () {
+    if (edits > confirmed && !sessionEnded) { htmx.trigger(form, "autosave:flush"); }
+  });
 
   // "Garder ma saisie" after a conflict: the server already moved the base, save again.
   document.addEventListener("click", function (event) {
+    // (the button is replaced by the result: portal.js moves the focus to that result)
     if (event.target.closest("[data-autosave-keep]")) { htmx.trigger(form, "autosave:flush"); }
   });
 
   // The page is hidden or closed: send what is not confirmed yet.
   function flush() {
-    if (edits > confirmed && navigator.sendBeacon) {
+    if (edits > confirmed && !sessionEnded && navigator.sendBeacon) {
       navigator.sendBeacon(saveUrl, new URLSearchParams(entries()));
     }
   }
@@ -120,10 +168,10 @@
         return response.ok ? response.text() : "";
       })
       .then(function (html) {
-        if (html.indexOf('data-save-state="expired"') !== -1) { status.innerHTML = html; return; }
+        if (html.indexOf('data-save-state="expired"') !== -1) { status.innerHTML = html; heard(); return; }
         if (html) { forget(); }
         if (html.indexOf('data-save-state="saved"') !== -1) { window.location.reload(); }
-        else if (html) { status.innerHTML = html; }
+        else if (html) { status.innerHTML = html; heard(); }
       })
       .catch(function () { /* still offline: kept for the next visit */ });
   }

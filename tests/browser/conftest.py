@@ -270,7 +270,7 @@ class Ui:
         self.visit("/connexion")
         self.fill("login", login)
         self.fill("password", password)
-        self.submit("SE CONNECTER")
+        self.submit("Se connecter")
 
     def logout(self) -> None:
         self.submit("Se déconnecter")

@@ -51,6 +51,8 @@ def press_start(ui: Ui) -> None:
     """« Commencer » (its arrow is decorative: not part of the button's name); then « Pour moi »
     when the procedure asks « Pour qui faites-vous cette démarche ? »."""
     ui.submit("Commencer")
+    if heading(ui) == "Vous avez déjà commencé cette démarche":
+        ui.submit("Commencer une nouvelle demande")
     for_me = ui.page.get_by_role("radio", name="Pour moi", exact=True)
     if for_me.count():
         for_me.check()

@@ -63,13 +63,13 @@ def test_forgotten_password_link_new_password_login(ui: Ui):
     ui.visit("/connexion")
     ui.follow("Mot de passe oublié")
     ui.fill("login", "oubli@example.org")
-    ui.submit("VALIDER")
+    ui.submit("Valider")
     assert path_of(ui) == "/connexion"
-    assert "un courriel contenant un lien pour choisir un nouveau mot de passe" in ui.text()
+    assert "un email contenant un lien pour choisir un nouveau mot de passe" in ui.text()
 
     ui.visit(ui.link_for("oubli@example.org"))
     assert ui.page.locator("h1").inner_text() == "Choisir un nouveau mot de passe"
-    choose_password(ui, NEW_PASSWORD, "VALIDER")
+    choose_password(ui, NEW_PASSWORD, "Valider")
     assert path_of(ui) == "/connexion"
     assert "Votre mot de passe a été modifié" in ui.text()
     ui.login("oubli@example.org", PASSWORD)
@@ -83,16 +83,16 @@ def test_forgotten_identifier_is_emailed(ui: Ui):
     ui.visit("/connexion")
     ui.follow("Identifiant oublié")
     ui.fill("email", "ident@example.org")
-    ui.submit("VALIDER")
+    ui.submit("Valider")
     assert path_of(ui) == "/connexion"
-    assert "un courriel contenant votre identifiant" in ui.text()
+    assert "un email contenant votre identifiant" in ui.text()
     assert user.identifier in ui.email_text("ident@example.org")
 
 
 def test_cancel_returns_to_the_previous_page(ui: Ui):
     ui.visit("/")
     ui.follow("Identifiant oublié")
-    ui.follow("ANNULER")
+    ui.follow("Annuler")
     assert path_of(ui) == "/"
 
 
@@ -152,7 +152,7 @@ def test_mon_compte_pages(ui: Ui):
     ui.follow("Mes informations personnelles")
     assert ui.page.locator("#date_naissance").input_value() == "14/07/1985"
     assert ui.page.get_by_label("Madame").is_checked()
-    ui.follow("ANNULER")
+    ui.follow("Annuler")
 
     ui.follow("Modifier mon mot de passe")
     ui.fill("current_password", PASSWORD)
@@ -186,7 +186,7 @@ def test_mon_compte_pages(ui: Ui):
 
 def test_empty_login_shows_the_seed_messages_in_a_focused_summary(ui: Ui):
     ui.visit("/connexion")
-    ui.submit("SE CONNECTER")
+    ui.submit("Se connecter")
     assert ui.page.title().startswith("Erreur : ")
     summary = ui.page.locator("[data-error-summary]")
     assert summary.is_visible()
@@ -212,11 +212,11 @@ def test_error_pages_of_the_other_forms(ui: Ui):
     assert ui.page.locator("#email").input_value() == "a@example.org"
 
     ui.visit("/identifiant-oublie")
-    ui.submit("VALIDER")
+    ui.submit("Valider")
     assert "La saisie de l'email est obligatoire et doit être une adresse email valide." in ui.text()
 
     ui.visit("/mot-de-passe-oublie")
-    ui.submit("VALIDER")
+    ui.submit("Valider")
     assert "La saisie de l'identifiant est obligatoire." in ui.text()
 
     ui.login("personne@example.org", "Mauvais-mot2!")
@@ -231,7 +231,7 @@ def test_error_pages_of_the_other_forms(ui: Ui):
 
 def test_footer_pages(ui: Ui):
     ui.visit("/")
-    for name in ("Mentions légales", "CGU", "Plan du site", "Accessibilité : partiellement conforme",
+    for name in ("Mentions légales", "CGU", "Plan du site", "Accessibilité : non conforme",
                  "Cookies", "Données personnelles"):
         ui.follow(name)
         assert ui.page.locator("h1").count() == 1

@@ -36,14 +36,28 @@ def test_autosave_is_announced_and_survives_a_reload(ui_js: Ui):
     ui = ui_js
     draft, dossier = _identity_step(ui)
     status = _status(ui)
-    assert status.get_attribute("role") == "status" and status.get_attribute("aria-live") == "polite"
+    live = ui.page.locator("#live-region")  # the page's one live region; the status is only shown
+    assert live.get_attribute("role") == "status" and status.get_attribute("aria-live") is None
     ui.page.locator("#f-nom").fill("Durand")
     expect(status).to_contain_text(SAVED, timeout=TIMEOUT)
+    expect(live).to_contain_text(SAVED)
     assert ui.page.evaluate("document.activeElement.id") == "f-nom"
     assert stored_answers(ui, dossier)["nom"] == "Durand"
     ui.page.reload()
     ui.check()
     expect(ui.page.locator("#f-nom")).to_have_value("Durand")
+    ui.page.locator("#f-nom").fill("Dupont")
+    expect(live).to_contain_text(SAVED, timeout=TIMEOUT)
+    # Saved again: the same state is not announced again.
+    ui.page.evaluate("document.querySelector('#live-region [data-live-text]').textContent = ''")
+    ui.page.locator("#f-lieu_naissance").fill("Lens")
+    for _ in range(50):
+        if stored_answers(ui, dossier)["lieu_naissance"] == "Lens":
+            break
+        ui.page.wait_for_timeout(200)
+    ui.page.wait_for_timeout(500)
+    assert stored_answers(ui, dossier)["lieu_naissance"] == "Lens"
+    assert live.inner_text().strip() == ""
 
 
 def test_a_conditional_field_appears_announced_and_the_focus_stays(ui_js: Ui):
@@ -80,10 +94,46 @@ def test_an_offline_save_is_retried_when_back_online(ui_js: Ui):
     status = _status(ui)
     expect(status).to_contain_text("Échec de l'enregistrement du brouillon", timeout=TIMEOUT)
     expect(status).to_contain_text("Vos réponses sont gardées sur cet appareil")
+    live = ui.page.locator("#live-region")
+    expect(live).to_contain_text("Échec de l'enregistrement du brouillon")
+    assert "La vérification n'a pas pu être faite" not in live.inner_text()  # one region speaks
     assert_accessible_now(ui)
     assert stored_answers(ui, dossier)["lieu_naissance"] == "Arras"
+    # The next retry (after 5 s) fails again, silently.
+    ui.page.evaluate("document.querySelector('#live-region [data-live-text]').textContent = ''")
+    ui.page.wait_for_timeout(6_000)
+    assert live.inner_text().strip() == ""
     ui.page.context.set_offline(False)
     expect(status).to_contain_text(SAVED, timeout=TIMEOUT)
+    expect(live).to_contain_text("La connexion est rétablie.")
+    assert stored_answers(ui, dossier)["lieu_naissance"] == "Lens"
+
+
+def test_a_lost_session_cookie_says_the_session_ended_and_stops_retrying(ui_js: Ui):
+    ui = ui_js
+    draft, dossier = _identity_step(ui)
+    ui.page.context.clear_cookies()  # the server now answers « formulaire expiré »
+    saves: list[str] = []
+    ui.page.on("request", lambda r: "/enregistrer" in r.url and saves.append(r.url))
+    ui.page.locator("#f-lieu_naissance").fill("Lens")
+    status = _status(ui)
+    expect(status).to_contain_text("Votre session a pris fin.", timeout=TIMEOUT)
+    expect(ui.page.locator("#live-region")).to_contain_text("Votre session a pris fin.")
+    assert "connexion" not in status.inner_text()
+    tried = len(saves)
+    ui.page.wait_for_timeout(6_000)
+    assert len(saves) == tried  # no retry that cannot succeed
+    assert_accessible_now(ui)
+    with ui.page.expect_navigation():
+        status.get_by_role("link", name="Rechargez la page").click()
+    ui.check()
+    ui.fill("login", EMAIL)
+    ui.fill("password", PASSWORD)
+    loads: list[str] = []
+    with ui.page.expect_event("load", predicate=lambda page: loads.append(page.url) or len(loads) == 2,
+                              timeout=TIMEOUT):
+        ui.page.get_by_role("button", name="Se connecter", exact=True).click()
+    expect(ui.page.locator("#f-lieu_naissance")).to_have_value("Lens")
     assert stored_answers(ui, dossier)["lieu_naissance"] == "Lens"
 
 
@@ -121,6 +171,8 @@ def test_two_tabs_on_one_draft_show_the_conflict_and_lose_nothing(ui_js: Ui):
     expect(first.get_by_role("link", name="recharger la page avec la réponse enregistrée ailleurs")).to_be_visible()
     first.get_by_role("button", name="Garder ma saisie").click()
     expect(status).to_contain_text(SAVED, timeout=TIMEOUT)
+    # The button is gone: the focus is on what replaced it, not on <body>.
+    first.wait_for_function("() => document.activeElement.getAttribute('data-save-state') === 'saved'")
     assert stored_answers(ui, dossier)["nom"] == "DepuisA"
     second.reload()
     expect(second.locator("#f-nom")).to_have_value("DepuisA")
@@ -157,7 +209,7 @@ def test_session_expired_while_typing_then_every_answer_is_in_the_draft(ui_js: U
         return len(loads) == 2
 
     with ui.page.expect_event("load", predicate=second_load, timeout=TIMEOUT):
-        ui.page.get_by_role("button", name="SE CONNECTER", exact=True).click()
+        ui.page.get_by_role("button", name="Se connecter", exact=True).click()
     ui.check()
     assert "/etapes/identite" in ui.page.url, ui.page.url
     expect(ui.page.locator("#f-lieu_naissance")).to_have_value("Lens")
@@ -185,3 +237,35 @@ def test_the_catalogue_narrows_as_you_type(ui_js: Ui):
     ui.page.locator("#q").press_sequentially("dupli", delay=30)
     expect(cards).to_have_count(1)
     expect(cards.first).to_contain_text("Duplicata")
+
+
+def test_a_step_that_disappears_updates_the_position_and_is_announced(ui_js: Ui):
+    ui = ui_js
+    sign_in(ui)
+    draft = start(ui, "cmi")
+    ui.visit(draft + "/etapes/situation")
+    progress, following = ui.page.locator("#step-progress"), ui.page.locator("#step-next")
+    expect(progress).to_have_text("Étape 4 sur 7")
+    expect(following).to_contain_text("Votre handicap")
+    ui.page.locator("#f-filiere").check()
+    ui.page.locator("#f-gir").wait_for()
+    ui.page.locator("#f-gir").select_option("1")
+    expect(progress).to_have_text("Étape 4 sur 6", timeout=TIMEOUT)
+    expect(following).to_contain_text("Vos justificatifs")
+    expect(ui.page.locator("#step-list")).not_to_contain_text("Votre handicap")
+    expect(ui.page.locator("#live-region")).to_contain_text("Étape retirée : « Votre handicap »")
+    assert_accessible_now(ui)
+
+
+def test_the_badge_refresh_keeps_the_focus(ui_js: Ui):
+    ui = ui_js
+    sign_in(ui)
+    ui.visit("/mes-demarches")
+    link = ui.page.locator("#notification-link")
+    link.focus()
+    with ui.page.expect_response(lambda r: "/notifications/compteur" in r.url):
+        ui.page.evaluate("""() => { const badge = document.getElementById('notification-badge');
+                                   htmx.ajax('GET', badge.getAttribute('hx-get'),
+                                             {source: badge, target: badge, swap: 'outerHTML'}); }""")
+    ui.page.wait_for_timeout(300)
+    assert ui.page.evaluate("document.activeElement.id") == "notification-link"

@@ -72,14 +72,11 @@ def test_mes_demarches_summary_errors_and_draft_deletion(ui: Ui):
 
 
 def test_a_rapo_without_any_decision_says_where_to_write(ui: Ui):
+    """Said on the information page, before any draft exists (no « Commencer » into a dead end)."""
     sign_in(ui)
-    start(ui, "cmi_rapo")
+    ui.visit("/demarches/cmi_rapo")
     assert "aucune demande ayant reçu une décision" in ui.text() and "CDAPH" in ui.text()
-    assert ui.page.get_by_role("button", name="Enregistrer et continuer").count() == 0
-    with ui.page.expect_navigation():
-        ui.page.get_by_role("link", name="Supprimer ce brouillon").click()
-    ui.check()
-    assert heading(ui).startswith("Supprimer le brouillon")
+    assert ui.page.get_by_role("button", name="Commencer").count() == 0
 
 
 def test_demarches_pages_reflow_at_320_px(narrow_ui: Ui):

@@ -258,8 +258,10 @@ def test_eligibility_questionnaire_without_an_account(ui: Ui):
     if ui.javascript:
         gir.wait_for(state="attached")
     else:
-        ui.submit("Voir le résultat")
-        assert "Sélectionnez une réponse pour « Votre niveau GIR »." in ui.text()
+        ui.submit("Voir le résultat")  # the GIR is asked, not reported missing
+        assert "De nouvelles questions sont apparues" in ui.text()
+        assert not ui.page.title().startswith("Erreur : ")
+        assert ui.page.evaluate("document.activeElement.id") == "questions-apparues"
     ui.page.locator("#f-gir-1").check()  # GIR 2
     ui.submit("Voir le résultat")
     result = ui.page.locator("#resultat-panel").inner_text()

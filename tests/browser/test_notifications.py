@@ -109,7 +109,7 @@ def test_preferences_switch_a_kind_off_and_security_stays_on(ui: Ui):
     create_live_user(ui.live, EMAIL)
     ui.login(EMAIL)
     ui.visit("/notifications")
-    ui.follow("Choisir les notifications reçues aussi par courriel")
+    ui.follow("Choisir les notifications reçues aussi par email")
     assert path_of(ui) == "/compte/preferences"
     agent = ui.page.get_by_label("Message d'un agent", exact=True)
     security = ui.page.get_by_label("Sécurité du compte", exact=True)

@@ -22,7 +22,7 @@ def test_every_page_reflows_at_320_px(narrow_ui: Ui):
         ui.visit(path)
         assert_reflows(ui.page)
     ui.visit("/connexion")
-    ui.submit("SE CONNECTER")  # the error summary and inline errors too
+    ui.submit("Se connecter")  # the error summary and inline errors too
     assert_reflows(ui.page)
 
     create_live_user(ui.live, "etroit.avec.une.adresse.tres.longue@example.org",
@@ -34,3 +34,17 @@ def test_every_page_reflows_at_320_px(narrow_ui: Ui):
     ui.submit("Supprimer définitivement mon compte")  # the page with its errors
     assert ui.page.title().startswith("Erreur : ")
     assert_reflows(ui.page)
+
+
+def test_at_400_percent_zoom_the_header_leaves_room_for_the_page(browser, live_server, mailbox):
+    """1280 × 1024 at 400 % is 320 × 256 CSS pixels: the signed-in header (every menu link)
+    takes less than half of that first screen."""
+    from tests.browser.conftest import _ui
+
+    for ui in _ui(browser, live_server, mailbox, True, viewport={"width": 320, "height": 256}):
+        create_live_user(ui.live, "zoom@example.org")
+        ui.login("zoom@example.org")
+        ui.visit("/mes-demarches")
+        height = ui.page.locator("header").bounding_box()["height"]
+        assert height < 128, f"l'en-tête occupe {height} px sur 256"
+        assert_reflows(ui.page)

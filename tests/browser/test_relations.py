@@ -91,10 +91,10 @@ def test_add_edit_delete_a_child_and_an_association(ui: Ui):
     assert "La relation « Léane Martin » a été modifiée." in ui.text()
     assert ui.page.locator("tbody tr", has_text="Léane Martin").count() == 1
 
-    # Delete the association after confirmation; ANNULER keeps it.
+    # Delete the association after confirmation; « Annuler » keeps it.
     ui.follow("Supprimer Les Amis du Quartier")
     assert ui.page.locator("h1").inner_text() == "Supprimer « Les Amis du Quartier » de mes relations"
-    ui.follow("ANNULER")
+    ui.follow("Annuler")
     assert path_of(ui) == "/relations"
     ui.follow("Supprimer Les Amis du Quartier")
     ui.submit("Supprimer cette relation")

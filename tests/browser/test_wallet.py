@@ -126,11 +126,11 @@ def test_add_list_filter_modify_download_delete(ui: Ui, tmp_path: Path):
     assert info.value.suggested_filename == "Photo d'identité de Camille.png"
     assert ui.page.request.get(info.value.url).headers["content-type"] == "image/png"
 
-    # Delete, after a confirmation page; ANNULER keeps the document.
+    # Delete, after a confirmation page; « Annuler » keeps the document.
     ui.follow("Supprimer Facture EDF mars 2026")
     assert ui.page.locator("h1").inner_text() == "Supprimer un document"
     assert "« Facture EDF mars 2026 » (Justificatif de domicile)" in ui.text()
-    ui.follow("ANNULER")
+    ui.follow("Annuler")
     assert "Facture EDF mars 2026" in titles_listed(ui)
     ui.follow("Supprimer Facture EDF mars 2026")
     ui.submit("Supprimer le document")
