@@ -20,7 +20,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from portal import db
-from portal.accounts.models import LANGUAGES, AccountRequest, AuthSession, LoginThrottle, Token, User
+from portal.accounts.models import (
+    LANGUAGES,
+    AccountRequest,
+    AuthSession,
+    LoginThrottle,
+    Token,
+    User,
+)
 from portal.accounts.passwords import hash_password, verify_password
 from portal.db import utcnow
 from portal.mail.services import absolute_url, queue_email
