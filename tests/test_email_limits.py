@@ -143,6 +143,6 @@ def test_relation_names_are_names(client, create_user, auth):
     create_user()
     auth.login()
     response = post_form(client, "/relations/ajouter/personne-physique",
-                         {"kind": "enfant", "civilite": "Mme", "nom": "Martin", "prenom": "http://evil.example",
+                         {"kind": "enfant", "civilite": "Madame", "nom": "Martin", "prenom": "http://evil.example",
                           "date_naissance": "01/02/2015"}, token_from="/relations/ajouter/personne-physique")
     assert "Un nom ne contient que des lettres" in page(response)

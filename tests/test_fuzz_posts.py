@@ -229,7 +229,7 @@ def world(app, client, auth, create_user):
     user = sign_in(client, auth, create_user)
     response = client.post("/relations/ajouter/personne-physique", data={
         "csrf_token": csrf_token(client, "/relations/ajouter/personne-physique"), "kind": "enfant",
-        "civilite": "Mme", "nom": "Martin", "prenom": "Élise", "date_naissance": "01/02/2015"})
+        "civilite": "Madame", "nom": "Martin", "prenom": "Élise", "date_naissance": "01/02/2015"})
     assert response.status_code == 303, page(response)
     assert add(client).status_code == 303
     submit(client, fill_duplicata(client))
