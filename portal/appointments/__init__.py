@@ -1,0 +1,21 @@
+"""Rendez-vous: passport and identity-card appointments at the town hall (seed 002)."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("APPOINTMENTS_PURGE_DAYS",
+                          int(os.environ.get("APPOINTMENTS_PURGE_DAYS", 365 * 2)))
+    app.config.setdefault("APPOINTMENTS_REMINDER_HOURS", 48)
+    app.config.setdefault("APPOINTMENTS_BOOKING_LIMIT",
+                          os.environ.get("APPOINTMENTS_BOOKING_LIMIT", "20 per hour"))
+
+    from portal.appointments import tasks  # noqa: F401  (registers the worker tasks)
+    from portal.appointments.views import bp, staff_bp
+
+    app.register_blueprint(bp)
+    app.register_blueprint(staff_bp)
