@@ -15,7 +15,18 @@ def init_app(app: Flask) -> None:
                           os.environ.get("APPOINTMENTS_BOOKING_LIMIT", "20 per hour"))
 
     from portal.appointments import tasks  # noqa: F401  (registers the worker tasks)
-    from portal.appointments.views import bp, staff_bp
+    from portal.appointments.staff_views import staff_bp
+    from portal.appointments.views import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(staff_bp)
+    app.jinja_env.filters["datetime_day"] = _french_day
+    from portal.core.access import has_permission
+
+    app.jinja_env.globals["has_permission"] = has_permission
+
+
+def _french_day(day) -> str:
+    from flask_babel import format_date
+
+    return format_date(day, "EEEE d MMMM yyyy")

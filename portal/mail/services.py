@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from portal import db
 from portal.db import utcnow
-from portal.mail.models import OutboxEmail
+from portal.mail.models import OutboxAttachment, OutboxEmail
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,10 @@ def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["PORTAL_BASE_URL"] + url_for(endpoint, **values)
 
 
-def queue_email(recipient: str, subject: str, template: str, **context) -> OutboxEmail:
-    """Render ``templates/mail/<template>.txt`` and ``.html`` and add them to the outbox."""
+def queue_email(recipient: str, subject: str, template: str,
+                attachments: tuple[tuple[str, str, bytes], ...] = (), **context) -> OutboxEmail:
+    """Render ``templates/mail/<template>.txt`` and ``.html`` and add them to the outbox,
+    with ``attachments`` as (filename, content type, bytes)."""
     context.setdefault("portal_name", current_app.config["PORTAL_NAME"])
     context.setdefault("home_url", current_app.config["PORTAL_BASE_URL"] + "/")
     email = OutboxEmail(
@@ -40,6 +42,8 @@ def queue_email(recipient: str, subject: str, template: str, **context) -> Outbo
         body_text=render_template(f"mail/{template}.txt", subject=subject, **context),
         body_html=render_template(f"mail/{template}.html", subject=subject, **context),
     )
+    email.attachments = [OutboxAttachment(filename=name, content_type=kind, content=content)
+                         for name, kind, content in attachments]
     db.session.add(email)
     return email
 
@@ -56,6 +60,9 @@ def _message(email: OutboxEmail) -> EmailMessage:
     msg["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}")
     msg.set_content(email.body_text)
     msg.add_alternative(email.body_html, subtype="html")
+    for item in email.attachments:
+        maintype, _slash, subtype = item.content_type.partition("/")
+        msg.add_attachment(item.content, maintype=maintype, subtype=subtype, filename=item.filename)
     return msg
 
 

@@ -1,0 +1,276 @@
+"""Staff pages (permission « gérer les rendez-vous »): lieux, guichets, hours, closures, blocked
+periods, motifs, and the day view per lieu. Anyone else gets a 404."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, request, url_for
+from sqlalchemy import select
+
+from portal import db
+from portal.appointments import notices, services
+from portal.appointments.forms import (
+    WEEKDAYS,
+    BlockedForm,
+    CancelByServiceForm,
+    ClosureForm,
+    GuichetForm,
+    LieuForm,
+    MotifForm,
+    OpeningForm,
+)
+from portal.appointments.models import (
+    MOTIF_KINDS,
+    STATUSES,
+    Appointment,
+    BlockedPeriod,
+    Closure,
+    Guichet,
+    Lieu,
+    Motif,
+    OpeningHours,
+)
+from portal.appointments.slots import PARIS, is_public_holiday
+from portal.core.access import permission_required
+from portal.core.web import form_status, render_page, see_other
+from portal.db import utcnow
+
+staff_bp = Blueprint("appointments_staff", __name__, url_prefix="/gestion/rendez-vous")
+MANAGE = permission_required("gerer_rendez_vous")
+
+
+def _lieu_or_404(lieu_id: int) -> Lieu:
+    lieu = db.session.get(Lieu, lieu_id)
+    if lieu is None:
+        abort(404)
+    return lieu
+
+
+def _child_or_404(model, child_id: int, lieu: Lieu):
+    row = db.session.get(model, child_id)
+    if row is None or row.lieu_id != lieu.id:
+        abort(404)
+    return row
+
+
+@staff_bp.get("")
+@MANAGE
+def index():
+    lieux = list(db.session.scalars(select(Lieu).order_by(Lieu.name)))
+    motifs = list(db.session.scalars(select(Motif).order_by(Motif.id)))
+    return render_page("appointments/staff/index.html", lieux=lieux, motifs=motifs, kinds=MOTIF_KINDS)
+
+
+@staff_bp.route("/lieux/nouveau", methods=["GET", "POST"])
+@staff_bp.route("/lieux/<int:lieu_id>/modifier", methods=["GET", "POST"])
+@MANAGE
+def lieu_form(lieu_id: int | None = None):
+    lieu = _lieu_or_404(lieu_id) if lieu_id else None
+    form = LieuForm(obj=lieu)
+    if form.validate_on_submit():
+        if lieu is None:
+            lieu = Lieu()
+            db.session.add(lieu)
+        form.populate_obj(lieu)
+        db.session.flush()
+        flash(f"Le lieu « {lieu.name} » est enregistré.", "success")
+        return see_other("appointments_staff.lieu", lieu_id=lieu.id)
+    return render_page("appointments/staff/lieu_form.html", form=form, lieu=lieu, status=form_status(form))
+
+
+@staff_bp.get("/lieux/<int:lieu_id>")
+@MANAGE
+def lieu(lieu_id: int):
+    lieu = _lieu_or_404(lieu_id)
+    return _lieu_page(lieu)
+
+
+def _lieu_page(lieu: Lieu, **forms):
+    blocked_form = forms.get("blocked") or BlockedForm(prefix="bloc")
+    blocked_form.guichet.choices = _guichet_choices(lieu)
+    blocked = list(db.session.scalars(select(BlockedPeriod).where(
+        BlockedPeriod.lieu_id == lieu.id, BlockedPeriod.ends_at > utcnow()).order_by(BlockedPeriod.starts_at)))
+    errors = any(f.errors for f in forms.values())
+    return render_page("appointments/staff/lieu.html", lieu=lieu, weekdays=WEEKDAYS, blocked=blocked,
+                       guichet_form=forms.get("guichet") or GuichetForm(prefix="guichet"),
+                       opening_form=forms.get("opening") or OpeningForm(prefix="horaire"),
+                       closure_form=forms.get("closure") or ClosureForm(prefix="fermeture"),
+                       blocked_form=blocked_form, page_has_errors=errors, paris=PARIS,
+                       status=422 if errors else 200)
+
+
+def _guichet_choices(lieu: Lieu) -> list[tuple[str, str]]:
+    return [("", "Tous les guichets")] + [(str(g.id), g.name) for g in lieu.guichets]
+
+
+@staff_bp.post("/lieux/<int:lieu_id>/guichets")
+@MANAGE
+def add_guichet(lieu_id: int):
+    lieu = _lieu_or_404(lieu_id)
+    form = GuichetForm(prefix="guichet")
+    if not form.validate_on_submit():
+        return _lieu_page(lieu, guichet=form)
+    lieu.guichets.append(Guichet(name=form.name.data))
+    flash(f"Le guichet « {form.name.data} » est ajouté.", "success")
+    return see_other("appointments_staff.lieu", lieu_id=lieu.id)
+
+
+@staff_bp.post("/lieux/<int:lieu_id>/guichets/<int:guichet_id>/basculer")
+@MANAGE
+def toggle_guichet(lieu_id: int, guichet_id: int):
+    lieu = _lieu_or_404(lieu_id)
+    guichet = _child_or_404(Guichet, guichet_id, lieu)
+    guichet.active = not guichet.active
+    flash(f"Le guichet « {guichet.name} » est {'ouvert' if guichet.active else 'fermé'} à la réservation.",
+          "success")
+    return see_other("appointments_staff.lieu", lieu_id=lieu.id)
+
+
+@staff_bp.post("/lieux/<int:lieu_id>/horaires")
+@MANAGE
+def add_opening(lieu_id: int):
+    lieu = _lieu_or_404(lieu_id)
+    form = OpeningForm(prefix="horaire")
+    if not form.validate_on_submit():
+        return _lieu_page(lieu, opening=form)
+    lieu.opening_hours.append(OpeningHours(weekday=int(form.weekday.data), start=form.start.parsed,
+                                           end=form.end.parsed))
+    flash("L'horaire est ajouté.", "success")
+    return see_other("appointments_staff.lieu", lieu_id=lieu.id)
+
+
+@staff_bp.post("/lieux/<int:lieu_id>/fermetures")
+@MANAGE
+def add_closure(lieu_id: int):
+    lieu = _lieu_or_404(lieu_id)
+    form = ClosureForm(prefix="fermeture")
+    if not form.validate_on_submit():
+        return _lieu_page(lieu, closure=form)
+    start = form.start_date.parsed
+    end = getattr(form.end_date, "parsed", None) or start
+    lieu.closures.append(Closure(start_date=start, end_date=end, reason=form.reason.data or ""))
+    flash("La fermeture exceptionnelle est ajoutée. Les rendez-vous déjà pris ces jours-là restent à "
+          "annuler depuis la vue du jour.", "success")
+    return see_other("appointments_staff.lieu", lieu_id=lieu.id)
+
+
+@staff_bp.post("/lieux/<int:lieu_id>/indisponibilites")
+@MANAGE
+def add_blocked(lieu_id: int):
+    lieu = _lieu_or_404(lieu_id)
+    form = BlockedForm(prefix="bloc")
+    form.guichet.choices = _guichet_choices(lieu)
+    if not form.validate_on_submit():
+        return _lieu_page(lieu, blocked=form)
+    start, end = form.period()
+    db.session.add(BlockedPeriod(lieu_id=lieu.id, guichet_id=int(form.guichet.data) if form.guichet.data else None,
+                                 starts_at=start, ends_at=end, reason=form.reason.data or ""))
+    flash("La période est bloquée : aucun nouveau rendez-vous n'y sera proposé.", "success")
+    return see_other("appointments_staff.lieu", lieu_id=lieu.id)
+
+
+REMOVABLE = {"horaires": OpeningHours, "fermetures": Closure, "indisponibilites": BlockedPeriod}
+
+
+@staff_bp.post("/lieux/<int:lieu_id>/<kind>/<int:row_id>/supprimer")
+@MANAGE
+def remove(lieu_id: int, kind: str, row_id: int):
+    lieu = _lieu_or_404(lieu_id)
+    model = REMOVABLE.get(kind)
+    if model is None:
+        abort(404)
+    db.session.delete(_child_or_404(model, row_id, lieu))
+    flash("La ligne est supprimée.", "success")
+    return see_other("appointments_staff.lieu", lieu_id=lieu.id)
+
+
+@staff_bp.route("/motifs/nouveau", methods=["GET", "POST"])
+@staff_bp.route("/motifs/<int:motif_id>/modifier", methods=["GET", "POST"])
+@MANAGE
+def motif_form(motif_id: int | None = None):
+    motif = db.session.get(Motif, motif_id) if motif_id else None
+    if motif_id and motif is None:
+        abort(404)
+    lieux = list(db.session.scalars(select(Lieu).order_by(Lieu.name)))
+    form = MotifForm(obj=motif)
+    form.lieux.choices = [(lieu.id, lieu.name) for lieu in lieux]
+    if request.method == "GET":
+        form.lieux.data = [lieu.id for lieu in motif.lieux] if motif else []
+        if motif is None:
+            form.minutes_per_person.data, form.max_persons.data = 15, 4
+            form.min_delay_hours.data, form.max_delay_days.data, form.change_limit_hours.data = 24, 21, 24
+    if form.validate_on_submit():
+        if motif is None:
+            motif = Motif()
+            db.session.add(motif)
+        chosen = set(form.lieux.data or [])
+        for name in ("name", "kind", "minutes_per_person", "max_persons", "min_delay_hours", "max_delay_days",
+                     "change_limit_hours", "intro", "instructions", "predemande_url", "active"):
+            setattr(motif, name, getattr(form, name).data if getattr(form, name).data is not None else 0)
+        motif.lieux = [lieu for lieu in lieux if lieu.id in chosen]
+        flash(f"Le motif « {motif.name} » est enregistré.", "success")
+        return see_other("appointments_staff.index")
+    return render_page("appointments/staff/motif_form.html", form=form, motif=motif, status=form_status(form))
+
+
+# --- the day view -------------------------------------------------------------------------
+
+
+def _day_from(value: str | None) -> date:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return utcnow().astimezone(PARIS).date()
+
+
+@staff_bp.get("/lieux/<int:lieu_id>/jour")
+@permission_required("recevoir_rendez_vous")
+def day(lieu_id: int):
+    lieu = _lieu_or_404(lieu_id)
+    chosen = _day_from(request.args.get("date"))
+    appointments = services.day_appointments(lieu, chosen)
+    lists = {a.id: services.checklists(a.motif, a.persons, chosen) for a in appointments}
+    return render_page("appointments/staff/day.html", lieu=lieu, day=chosen, appointments=appointments,
+                       lists=lists, statuses=STATUSES, paris=PARIS, holiday=is_public_holiday(chosen),
+                       previous=chosen - timedelta(days=1), next=chosen + timedelta(days=1))
+
+
+def _staff_appointment(appointment_id: int) -> Appointment:
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        abort(404)
+    return appointment
+
+
+@staff_bp.post("/rendez-vous/<int:appointment_id>/statut")
+@permission_required("recevoir_rendez_vous")
+def mark(appointment_id: int):
+    appointment = _staff_appointment(appointment_id)
+    status = request.form.get("status")
+    if status not in ("seen", "noshow") or appointment.status not in ("booked", "seen", "noshow"):
+        abort(404)
+    services.set_status(appointment, status)
+    flash(f"{appointment.persons[0].name if appointment.persons else 'Rendez-vous'} : "
+          f"{STATUSES[status].lower()}.", "success")
+    return see_other("appointments_staff.day", lieu_id=appointment.lieu_id,
+                     date=appointment.starts_at.astimezone(PARIS).date().isoformat())
+
+
+@staff_bp.route("/rendez-vous/<int:appointment_id>/annuler", methods=["GET", "POST"])
+@permission_required("recevoir_rendez_vous")
+def cancel(appointment_id: int):
+    appointment = _staff_appointment(appointment_id)
+    if not appointment.is_active:
+        abort(404)
+    form = CancelByServiceForm()
+    if form.validate_on_submit():
+        services.cancel(appointment, by_service=True, message=form.message.data)
+        notices.cancelled(appointment, by_service=True)
+        flash("Le rendez-vous est annulé et la personne est prévenue.", "success")
+        return see_other("appointments_staff.day", lieu_id=appointment.lieu_id,
+                         date=appointment.starts_at.astimezone(PARIS).date().isoformat())
+    return render_page("appointments/staff/cancel.html", form=form, appointment=appointment,
+                       when=notices.when(appointment), status=form_status(form),
+                       back_url=url_for("appointments_staff.day", lieu_id=appointment.lieu_id,
+                                        date=appointment.starts_at.astimezone(PARIS).date().isoformat()))
