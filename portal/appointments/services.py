@@ -125,10 +125,14 @@ def schedule_for(lieu: Lieu, start: datetime, end: datetime, ignore: int | None 
 
 
 def free_slots(motif: Motif, lieu: Lieu, persons: int, now: datetime | None = None,
-               ignore: int | None = None) -> list[slot_rules.Slot]:
+               ignore: int | None = None, within: tuple[datetime, datetime] | None = None
+               ) -> list[slot_rules.Slot]:
+    """Free slots of the booking window (or of its part ``within``, to re-check one time)."""
     now = now or utcnow()
     start, end = slot_rules.booking_window(now, timedelta(hours=motif.min_delay_hours),
                                            motif.max_delay_days)
+    if within is not None:
+        start, end = max(start, within[0]), min(end, within[1])
     return slot_rules.free_slots(schedule_for(lieu, start, end, ignore), duration_for(motif, persons),
                                  start, end, step=timedelta(minutes=motif.minutes_per_person))
 
@@ -213,7 +217,8 @@ def _refuse_numbers(numbers: list[str]) -> PredemandeTaken:
 def _guichets_free_at(motif: Motif, lieu: Lieu, start: datetime, persons: int,
                       ignore: int | None = None) -> list[int]:
     duration = duration_for(motif, persons)
-    return [slot.guichet_id for slot in free_slots(motif, lieu, persons, ignore=ignore)
+    return [slot.guichet_id for slot in free_slots(motif, lieu, persons, ignore=ignore,
+                                                   within=(start, start + duration))
             if slot.start == start and slot.end == start + duration]
 
 

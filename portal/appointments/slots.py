@@ -165,6 +165,14 @@ def starts_by_day(slots: Iterable[Slot]) -> list[tuple[date, list[datetime]]]:
     return sorted(days.items())
 
 
+def days_of(starts: Iterable[datetime]) -> list[tuple[date, list[datetime]]]:
+    """Starts grouped by local day, in order (the next free slots after a refusal)."""
+    days: dict[date, list[datetime]] = {}
+    for start in sorted(set(starts)):
+        days.setdefault(start.astimezone(PARIS).date(), []).append(start)
+    return list(days.items())
+
+
 def slot_units(start: datetime, end: datetime) -> list[datetime]:
     """The unit starts a booking covers: one database row each, unique per guichet."""
     units, moment = [], start

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from portal.appointments import journey, notices, services
 from portal.appointments.documents import COLLECTION_WARNINGS, SITUATIONS, WARNINGS, age_on, euros
-from portal.appointments.slots import PARIS, starts_by_day
+from portal.appointments.slots import PARIS, days_of, starts_by_day
 from portal.core.web import render_page, see_other
 from portal.db import utcnow
 from portal.extensions import limiter
@@ -271,10 +271,8 @@ def summary():
         try:
             appointment, created = services.book(current_user, motif, lieu, start, persons, key)
         except services.BookingRefused as refused:
-            refused_slots = [s for s in services.free_slots(motif, lieu, len(persons))
-                             if s.start in set(refused.next_slots)] if refused.next_slots else []
             return render_page("appointments/slot.html", motif=motif, lieu=lieu,
-                               days=starts_by_day(refused_slots), persons=persons,
+                               days=days_of(refused.next_slots), persons=persons,
                                duration=services.duration_for(motif, len(persons)), error=refused.message,
                                refused=True, key=key, current=None, start_value=journey.start_value,
                                page_has_errors=True, steps=_steps(6), status=409)
