@@ -88,33 +88,40 @@ def _round_up(moment: datetime, minutes: int) -> datetime:
     return base + timedelta(minutes=extra)
 
 
+def _seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
 class _BusyIndex:
-    """Per guichet, sorted busy periods: an overlap test is a binary search, not a scan."""
+    """Per guichet, sorted busy periods in epoch seconds (comparing integers, not aware
+    datetimes in two time zones): an overlap test is a binary search, not a scan."""
 
     def __init__(self, busy: Iterable[Busy], guichet_ids: Sequence[int]) -> None:
-        everyone: list[tuple[datetime, datetime]] = []
-        per: dict[int, list[tuple[datetime, datetime]]] = {g: [] for g in guichet_ids}
+        everyone: list[tuple[int, int]] = []
+        per: dict[int, list[tuple[int, int]]] = {g: [] for g in guichet_ids}
         for item in busy:
+            period = (_seconds(item.start), _seconds(item.end))
             if item.guichet_id is None:
-                everyone.append((item.start, item.end))
+                everyone.append(period)
             elif item.guichet_id in per:
-                per[item.guichet_id].append((item.start, item.end))
-        self.periods: dict[int, list[tuple[datetime, datetime]]] = {}
-        self.starts: dict[int, list[datetime]] = {}
-        self.max_length: dict[int, timedelta] = {}
+                per[item.guichet_id].append(period)
+        self.periods: dict[int, list[tuple[int, int]]] = {}
+        self.starts: dict[int, list[int]] = {}
+        self.max_length: dict[int, int] = {}
         for guichet_id, own in per.items():
             periods = sorted(own + everyone)
             self.periods[guichet_id] = periods
             self.starts[guichet_id] = [start for start, _end in periods]
-            self.max_length[guichet_id] = max((e - s for s, e in periods), default=timedelta(0))
+            self.max_length[guichet_id] = max((e - s for s, e in periods), default=0)
 
-    def overlaps(self, guichet_id: int, start: datetime, end: datetime) -> bool:
+    def overlaps(self, guichet_id: int, start: int, end: int) -> bool:
         periods = self.periods[guichet_id]
         if not periods:
             return False
         # Only periods starting before ``end`` and after ``start - longest`` can overlap.
-        high = bisect.bisect_left(self.starts[guichet_id], end)
-        low = bisect.bisect_left(self.starts[guichet_id], start - self.max_length[guichet_id])
+        starts = self.starts[guichet_id]
+        high = bisect.bisect_left(starts, end)
+        low = bisect.bisect_left(starts, start - self.max_length[guichet_id])
         return any(p_start < end and start < p_end for p_start, p_end in periods[low:high])
 
 
@@ -146,8 +153,9 @@ def free_slots(schedule: Schedule, duration: timedelta, window_start: datetime, 
                 while start + duration <= closes:
                     end = start + duration
                     if start >= earliest and end <= window_end:
+                        start_s, end_s = _seconds(start), _seconds(end)
                         for guichet_id in schedule.guichet_ids:
-                            if not index.overlaps(guichet_id, start, end):
+                            if not index.overlaps(guichet_id, start_s, end_s):
                                 slots.append(Slot(start, end, guichet_id))
                     start += step
         day += timedelta(days=1)
