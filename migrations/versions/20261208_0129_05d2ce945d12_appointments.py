@@ -114,6 +114,7 @@ def upgrade() -> None:
     sa.Column('cancelled_at', portal.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('cancel_message', sa.Text(), nullable=False),
     sa.Column('reminder_sent_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('hold_until', portal.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['guichet_id'], ['rdv_guichets.id'], name=op.f('fk_rdv_appointments_guichet_id_rdv_guichets')),
     sa.ForeignKeyConstraint(['lieu_id'], ['rdv_lieux.id'], name=op.f('fk_rdv_appointments_lieu_id_rdv_lieux')),
     sa.ForeignKeyConstraint(['motif_id'], ['rdv_motifs.id'], name=op.f('fk_rdv_appointments_motif_id_rdv_motifs')),
@@ -160,6 +161,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rdv_appointment_persons_appointment_id'), ['appointment_id'], unique=False)
         batch_op.create_index('uq_rdv_appointment_persons_active_predemande', ['predemande'], unique=True, postgresql_where=sa.text('active'), sqlite_where=sa.text('active'))
 
+    op.create_table('rdv_waitlist',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('motif_id', sa.Integer(), nullable=False),
+    sa.Column('lieu_id', sa.Integer(), nullable=False),
+    sa.Column('persons', sa.JSON(), nullable=False),
+    sa.Column('until', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('offered_appointment_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['lieu_id'], ['rdv_lieux.id'], name=op.f('fk_rdv_waitlist_lieu_id_rdv_lieux'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['motif_id'], ['rdv_motifs.id'], name=op.f('fk_rdv_waitlist_motif_id_rdv_motifs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['offered_appointment_id'], ['rdv_appointments.id'], name=op.f('fk_rdv_waitlist_offered_appointment_id_rdv_appointments'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_rdv_waitlist_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rdv_waitlist'))
+    )
+    with op.batch_alter_table('rdv_waitlist', schema=None) as batch_op:
+        batch_op.create_index('ix_rdv_waitlist_lieu_id_status', ['lieu_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rdv_waitlist_user_id'), ['user_id'], unique=False)
+
     op.create_table('rdv_slot_locks',
     sa.Column('guichet_id', sa.Integer(), nullable=False),
     sa.Column('starts_at', portal.db.UTCDateTime(timezone=True), nullable=False),
@@ -180,6 +201,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_rdv_slot_locks_appointment_id'))
 
     op.drop_table('rdv_slot_locks')
+    with op.batch_alter_table('rdv_waitlist', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rdv_waitlist_user_id'))
+        batch_op.drop_index('ix_rdv_waitlist_lieu_id_status')
+
+    op.drop_table('rdv_waitlist')
     with op.batch_alter_table('rdv_appointment_persons', schema=None) as batch_op:
         batch_op.drop_index('uq_rdv_appointment_persons_active_predemande', postgresql_where=sa.text('active'), sqlite_where=sa.text('active'))
         batch_op.drop_index(batch_op.f('ix_rdv_appointment_persons_appointment_id'))

@@ -145,6 +145,16 @@ def person_requests() -> list[services.PersonRequest] | None:
     return requests
 
 
+def chosen_so_far() -> tuple[Motif, list[services.PersonRequest], Lieu] | None:
+    """Motif, persons and lieu once all three steps are done; None sends back to the start."""
+    chosen_motif = motif()
+    persons = person_requests()
+    chosen_lieu = lieu(chosen_motif) if chosen_motif else None
+    if chosen_motif is None or persons is None or chosen_lieu is None:
+        return None
+    return chosen_motif, persons, chosen_lieu
+
+
 def start_value(moment: datetime) -> str:
     return moment.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
 

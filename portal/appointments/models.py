@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import (
+    JSON,
     Column,
     Date,
     ForeignKey,
@@ -29,9 +30,10 @@ MOTIF_KINDS = {
     "passeport_cni": "Passeport et carte d'identité",
     "retrait": "Retrait d'un titre",
 }
-ACTIVE_STATUSES = ("booked",)
+ACTIVE_STATUSES = ("booked", "held")
 STATUSES = {
     "booked": "À venir",
+    "held": "Proposé : à confirmer",
     "seen": "Venu",
     "noshow": "Absent",
     "cancelled": "Annulé",
@@ -157,6 +159,8 @@ class Appointment(Base):
     cancelled_at: Mapped[datetime | None]
     cancel_message: Mapped[str] = mapped_column(Text, default="")
     reminder_sent_at: Mapped[datetime | None]
+    # A freed slot offered to the first person of the waiting list: theirs until this moment.
+    hold_until: Mapped[datetime | None]
 
     motif: Mapped[Motif] = relationship()
     lieu: Mapped[Lieu] = relationship()
@@ -196,6 +200,28 @@ class AppointmentPerson(Base):
     appointment: Mapped[Appointment] = relationship(back_populates="persons")
 
 
+class WaitlistEntry(Base):
+    """« Prévenez-moi » when nothing is free: the persons as chosen, so a freed slot can be held
+    for them at once and confirmed in one click."""
+
+    __tablename__ = "rdv_waitlist"
+    __table_args__ = (Index("ix_rdv_waitlist_lieu_id_status", "lieu_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    motif_id: Mapped[int] = mapped_column(ForeignKey("rdv_motifs.id", ondelete="CASCADE"))
+    lieu_id: Mapped[int] = mapped_column(ForeignKey("rdv_lieux.id", ondelete="CASCADE"))
+    persons: Mapped[list] = mapped_column(JSON)
+    until: Mapped[date] = mapped_column(Date)  # the last day the person wants
+    status: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting|offered|booked|expired|cancelled
+    offered_appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rdv_appointments.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    motif: Mapped[Motif] = relationship()
+    lieu: Mapped[Lieu] = relationship()
+
+
 class SlotLock(Base):
     """One row per 5-minute unit a booking covers on a guichet: the primary key is the guarantee."""
 
@@ -209,4 +235,4 @@ class SlotLock(Base):
 
 
 __all__ = ["Lieu", "Guichet", "OpeningHours", "Closure", "BlockedPeriod", "Motif", "Appointment",
-           "AppointmentPerson", "SlotLock", "MOTIF_KINDS", "STATUSES"]
+           "AppointmentPerson", "SlotLock", "WaitlistEntry", "MOTIF_KINDS", "STATUSES"]

@@ -100,3 +100,11 @@ def reminder(appointment: Appointment) -> None:
     _notify(appointment, "Rappel de votre rendez-vous",
             f"Rappel : rendez-vous « {appointment.motif.name} » le {when(appointment)}, "
             f"{appointment.lieu.name}, {appointment.lieu.address}. Pensez aux pièces à fournir.")
+
+
+def offered(appointment: Appointment) -> None:
+    """A freed slot held for the first waiting person (the ``Rendez-vous`` notification)."""
+    until = format_datetime(appointment.hold_until.astimezone(PARIS), "d MMMM 'à' HH'h'mm")
+    _notify(appointment, "Un créneau s'est libéré pour vous",
+            f"Un créneau s'est libéré : « {appointment.motif.name} » le {when(appointment)}, "
+            f"{appointment.lieu.name}. Il vous est réservé jusqu'au {until} : confirmez-le avant.")

@@ -21,6 +21,7 @@ from portal import db
 from portal.appointments import slots as slot_rules
 from portal.appointments.documents import PersonChecklist, PersonSituation, checklist
 from portal.appointments.models import (
+    ACTIVE_STATUSES,
     Appointment,
     AppointmentPerson,
     BlockedPeriod,
@@ -28,6 +29,7 @@ from portal.appointments.models import (
     Lieu,
     Motif,
     SlotLock,
+    WaitlistEntry,
 )
 from portal.db import utcnow
 
@@ -109,7 +111,7 @@ def schedule_for(lieu: Lieu, start: datetime, end: datetime, ignore: int | None 
         select(BlockedPeriod).where(BlockedPeriod.lieu_id == lieu.id, BlockedPeriod.ends_at > start,
                                     BlockedPeriod.starts_at < end))]
     taken = select(Appointment.starts_at, Appointment.ends_at, Appointment.guichet_id).where(
-        Appointment.lieu_id == lieu.id, Appointment.status == "booked",
+        Appointment.lieu_id == lieu.id, Appointment.status.in_(ACTIVE_STATUSES),
         Appointment.ends_at > start, Appointment.starts_at < end)
     if ignore is not None:
         taken = taken.where(Appointment.id != ignore)
@@ -222,6 +224,13 @@ def _guichets_free_at(motif: Motif, lieu: Lieu, start: datetime, persons: int,
             if slot.start == start and slot.end == start + duration]
 
 
+def _person_rows(persons: list[PersonRequest]) -> list[AppointmentPerson]:
+    return [AppointmentPerson(
+        relation_id=p.relation_id, name=p.name, birth_date=p.birth_date, situation=p.situation,
+        has_valid_id=p.has_valid_id, nom_usage=p.nom_usage, separated_parents=p.separated_parents,
+        accompanying_parent=p.accompanying_parent, predemande=p.predemande) for p in persons]
+
+
 def _lock(appointment: Appointment) -> None:
     for unit in slot_rules.slot_units(appointment.starts_at, appointment.ends_at):
         db.session.add(SlotLock(guichet_id=appointment.guichet_id, starts_at=unit,
@@ -248,10 +257,7 @@ def book(user, motif: Motif, lieu: Lieu, start: datetime, persons: list[PersonRe
                 user_id=user.id, motif_id=motif.id, lieu_id=lieu.id, guichet_id=guichet_id,
                 starts_at=start, ends_at=start + duration_for(motif, len(persons)),
                 idempotency_key=key, contact_email=user.email)
-            appointment.persons = [AppointmentPerson(
-                relation_id=p.relation_id, name=p.name, birth_date=p.birth_date, situation=p.situation,
-                has_valid_id=p.has_valid_id, nom_usage=p.nom_usage, separated_parents=p.separated_parents,
-                accompanying_parent=p.accompanying_parent, predemande=p.predemande) for p in persons]
+            appointment.persons = _person_rows(persons)
             db.session.add(appointment)
             db.session.flush()
             _lock(appointment)
@@ -277,15 +283,21 @@ def _release(appointment: Appointment) -> None:
 
 
 def cancel(appointment: Appointment, by_service: bool = False, message: str = "") -> None:
+    """Cancel, and offer the freed time to the waiting list (the first person gets a hold)."""
+    freed = (appointment.lieu_id, appointment.guichet_id, appointment.starts_at, appointment.ends_at)
     appointment.status = "revoked" if by_service else "cancelled"
     appointment.cancelled_at = utcnow()
     appointment.cancel_message = message
+    appointment.hold_until = None
     _release(appointment)
+    db.session.flush()
+    offer_freed(*freed)
 
 
 def move(appointment: Appointment, start: datetime) -> None:
     """Another time at the same lieu, same persons: the old slot is freed in the same transaction."""
     motif, lieu, persons = appointment.motif, appointment.lieu, len(appointment.persons)
+    freed = (appointment.lieu_id, appointment.guichet_id, appointment.starts_at, appointment.ends_at)
     for guichet_id in _guichets_free_at(motif, lieu, start, persons, ignore=appointment.id):
         savepoint = db.session.begin_nested()
         try:
@@ -298,6 +310,7 @@ def move(appointment: Appointment, start: datetime) -> None:
             _lock(appointment)
             db.session.flush()
             savepoint.commit()
+            offer_freed(*freed)
             return
         except IntegrityError:
             savepoint.rollback()
@@ -333,3 +346,109 @@ def purge_past(before: datetime) -> int:
 def closures_overlapping(lieu: Lieu, start: date, end: date) -> list[Closure]:
     return [c for c in lieu.closures if c.start_date <= end and c.end_date >= start]
 
+
+
+# --- waiting list -------------------------------------------------------------------------
+
+
+def last_bookable_day(motif: Motif) -> date:
+    return utcnow().astimezone(slot_rules.PARIS).date() + timedelta(days=motif.max_delay_days)
+
+
+def join_waitlist(user, motif: Motif, lieu: Lieu, persons: list[PersonRequest], until: date) -> WaitlistEntry:
+    entry = WaitlistEntry(user_id=user.id, motif_id=motif.id, lieu_id=lieu.id, until=until, persons=[
+        {"name": p.name, "birth_date": p.birth_date.isoformat(), "situation": p.situation,
+         "has_valid_id": p.has_valid_id, "nom_usage": p.nom_usage, "separated_parents": p.separated_parents,
+         "accompanying_parent": p.accompanying_parent, "predemande": p.predemande,
+         "relation_id": p.relation_id} for p in persons])
+    db.session.add(entry)
+    return entry
+
+
+def waitlist_of(user) -> list[WaitlistEntry]:
+    return list(db.session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.user_id == user.id, WaitlistEntry.status == "waiting").order_by(WaitlistEntry.id)))
+
+
+def _entry_persons(entry: WaitlistEntry) -> list[PersonRequest]:
+    return [PersonRequest(**{**p, "birth_date": date.fromisoformat(p["birth_date"])}) for p in entry.persons]
+
+
+def offer_freed(lieu_id: int, guichet_id: int, start: datetime, end: datetime,
+                now: datetime | None = None) -> Appointment | None:
+    """Hold a freed time for the first waiting person it suits (same lieu, long enough, within
+    their period and the motif's window); they confirm within the hold or it goes to the next."""
+    from flask import current_app
+
+    from portal.appointments import notices
+
+    now = now or utcnow()
+    if start <= now:
+        return None
+    entries = db.session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.lieu_id == lieu_id, WaitlistEntry.status == "waiting").order_by(WaitlistEntry.id))
+    for entry in entries:
+        motif, persons = entry.motif, _entry_persons(entry)
+        duration = duration_for(motif, len(persons))
+        window_start, window_end = slot_rules.booking_window(now, timedelta(hours=motif.min_delay_hours),
+                                                             motif.max_delay_days)
+        local_day = start.astimezone(slot_rules.PARIS).date()
+        if (start + duration > end or start < window_start or start + duration > window_end
+                or local_day > entry.until or not motif.active):
+            continue
+        savepoint = db.session.begin_nested()
+        try:
+            appointment = Appointment(
+                user_id=entry.user_id, motif_id=motif.id, lieu_id=lieu_id, guichet_id=guichet_id,
+                starts_at=start, ends_at=start + duration, status="held", idempotency_key=new_idempotency_key(),
+                contact_email=_email_of(entry.user_id),
+                hold_until=now + timedelta(minutes=current_app.config["APPOINTMENTS_HOLD_MINUTES"]))
+            appointment.persons = _person_rows(persons)
+            db.session.add(appointment)
+            db.session.flush()
+            _lock(appointment)
+            db.session.flush()
+            savepoint.commit()
+        except IntegrityError:  # a number booked elsewhere meanwhile: this wish is outdated
+            savepoint.rollback()
+            entry.status = "expired"
+            continue
+        entry.status = "offered"
+        entry.offered_appointment_id = appointment.id
+        notices.offered(appointment)
+        return appointment
+    return None
+
+
+def _email_of(user_id: int) -> str:
+    from portal.accounts.models import User
+
+    return db.session.get(User, user_id).email
+
+
+def confirm_offer(appointment: Appointment) -> None:
+    appointment.status = "booked"
+    appointment.hold_until = None
+    for entry in db.session.scalars(select(WaitlistEntry).where(
+            WaitlistEntry.offered_appointment_id == appointment.id)):
+        entry.status = "booked"
+
+
+def expire_holds(now: datetime | None = None) -> int:
+    """Holds not confirmed in time: released, and offered to the next waiting person."""
+    now = now or utcnow()
+    expired = 0
+    for appointment in db.session.scalars(select(Appointment).where(
+            Appointment.status == "held", Appointment.hold_until < now)).all():
+        freed = (appointment.lieu_id, appointment.guichet_id, appointment.starts_at, appointment.ends_at)
+        appointment.status = "cancelled"
+        appointment.cancel_message = "Créneau proposé non confirmé à temps."
+        appointment.hold_until = None
+        _release(appointment)
+        for entry in db.session.scalars(select(WaitlistEntry).where(
+                WaitlistEntry.offered_appointment_id == appointment.id)):
+            entry.status = "expired"
+        db.session.flush()
+        offer_freed(*freed, now=now)
+        expired += 1
+    return expired

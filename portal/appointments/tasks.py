@@ -46,6 +46,15 @@ def appointment_reminders():
 
 
 @task
+def appointment_holds():
+    """Freed slots offered to the waiting list and not confirmed in time go to the next person."""
+    with current_app.test_request_context():
+        expired = services.expire_holds()
+        db.session.commit()
+    return expired
+
+
+@task
 def appointment_purge():
     """Past appointments' personal data is kept APPOINTMENTS_PURGE_DAYS days, then deleted."""
     days = current_app.config["APPOINTMENTS_PURGE_DAYS"]

@@ -48,7 +48,47 @@ def _restart(message: str | None = None):
 def mine():
     upcoming, past = services.appointments_of(current_user)
     return render_page("appointments/mine.html", upcoming=upcoming, past=past,
+                       waiting=services.waitlist_of(current_user),
                        can_change=services.can_change, statuses=notices.STATUS_LABELS)
+
+
+@bp.post("/liste-attente")
+@login_required
+def join_waitlist():
+    """« Prévenez-moi » from the page that says « Aucun créneau disponible »."""
+    done = journey.chosen_so_far()
+    if done is None:
+        return _restart()
+    motif, persons, lieu = done
+    services.join_waitlist(current_user, motif, lieu, persons, services.last_bookable_day(motif))
+    journey.clear()
+    flash("C'est noté : dès qu'un créneau se libère, il vous est réservé quelques heures et vous êtes "
+          "prévenu(e) pour le confirmer.", "success")
+    return see_other("appointments.mine")
+
+
+@bp.post("/liste-attente/<int:entry_id>/retirer")
+@login_required
+def leave_waitlist(entry_id: int):
+    entry = next((e for e in services.waitlist_of(current_user) if e.id == entry_id), None)
+    if entry is None:
+        abort(404)
+    entry.status = "cancelled"
+    flash("Vous ne serez plus prévenu(e) pour ce lieu.", "success")
+    return see_other("appointments.mine")
+
+
+@bp.post("/<int:appointment_id>/accepter")
+@login_required
+def accept_offer(appointment_id: int):
+    appointment = _appointment_or_404(appointment_id)
+    if appointment.status != "held" or (appointment.hold_until and appointment.hold_until < utcnow()):
+        flash("Ce créneau ne vous est plus réservé.", "info")
+        return see_other("appointments.mine")
+    services.confirm_offer(appointment)
+    notices.confirmed(appointment, services.checklists(appointment.motif, appointment.persons,
+                                                       appointment.starts_at.date()))
+    return redirect(url_for("appointments.show", appointment_id=appointment.id, confirme=1), code=303)
 
 
 def _appointment_or_404(appointment_id: int):
@@ -229,11 +269,10 @@ def place():
 @bp.route("/prendre/creneau", methods=["GET", "POST"])
 @login_required
 def slot():
-    motif = journey.motif()
-    persons = journey.person_requests()
-    lieu = journey.lieu(motif) if motif else None
-    if motif is None or persons is None or lieu is None:
+    done = journey.chosen_so_far()
+    if done is None:
         return _restart()
+    motif, persons, lieu = done
     error = None
     if request.method == "POST":
         start = journey.parse_start(request.form.get("start"))
@@ -254,12 +293,11 @@ def slot():
 @limiter.limit(lambda: current_app.config.get("APPOINTMENTS_BOOKING_LIMIT_ADDRESS", "60 per hour"),
                methods=["POST"])
 def summary():
-    motif = journey.motif()
-    persons = journey.person_requests()
-    lieu = journey.lieu(motif) if motif else None
-    state = journey.state()
-    if motif is None or persons is None or lieu is None:
+    done = journey.chosen_so_far()
+    if done is None:
         return _restart()
+    motif, persons, lieu = done
+    state = journey.state()
     start = journey.parse_start(request.form.get("start") if request.method == "POST" else state.get("start"))
     if start is None:
         return see_other("appointments.slot")
