@@ -227,3 +227,51 @@ def test_blocked_period_hides_slots(app):
                                            ends_at=datetime.combine(day + timedelta(days=1), time(0), PARIS)))
         database.session.commit()
         assert all(s.start.astimezone(PARIS).date() != day for s in services.free_slots(motif, lieu, 1))
+
+
+def test_title_arrived_then_collected_with_a_retrait_appointment(app, client, agent, create_user):
+    from portal.appointments.models import TitleReady
+    from portal.appointments.tasks import send_reminders  # noqa: F401  (the worker module loads)
+
+    town = make_town(app, min_delay_hours=0)
+    with app.app_context():
+        retrait = Motif(kind="retrait", name="Retrait d'un titre", minutes_per_person=10, min_delay_hours=0,
+                        lieux=[database.session.get(Lieu, town["lieu"])])
+        database.session.add(retrait)
+        database.session.commit()
+        retrait_id = retrait.id
+    camille = create_user(email="camille@example.org")
+    appointment_id, start = _book(app, town, camille)
+    assert post_form(client, f"/gestion/rendez-vous/rendez-vous/{appointment_id}/statut",
+                     {"status": "seen"}).status_code == 303
+    day = start.astimezone(PARIS).date().isoformat()
+    assert "Titre arrivé" in page_of(client.get(f"/gestion/rendez-vous/lieux/{town['lieu']}/jour?date={day}"))
+    with app.app_context():
+        person_id = database.session.get(Appointment, appointment_id).persons[0].id
+    assert post_form(client, f"/gestion/rendez-vous/personnes/{person_id}/titre-arrive", {}).status_code == 303
+    with app.app_context():
+        title = database.session.scalars(select(TitleReady)).one()
+        today = utcnow().astimezone(PARIS).date()
+        assert title.deadline > today + timedelta(days=88) and title.holder_name == "Camille Martin"
+        note = database.session.scalars(select(Notification).where(Notification.user_id == camille.id)).one()
+        assert note.subject == "Titre disponible : Camille Martin" and f"motif={retrait_id}" in note.link
+        assert services.titles_due_for_reminder(today) == []
+        assert services.titles_due_for_reminder(title.deadline - timedelta(days=10)) == [title.id]
+        # The collection appointment, marked « venu », hands the title over.
+        user = database.session.get(type(camille), camille.id)
+        lieu = database.session.get(Lieu, town["lieu"])
+        motif = database.session.get(Motif, retrait_id)
+        with app.test_request_context():
+            slot = services.free_slots(motif, lieu, 1)[-1]
+            collection, _ = services.book(user, motif, lieu, slot.start, [services.PersonRequest(
+                "Camille Martin", date(1985, 7, 14), "premiere")], secrets.token_urlsafe(24))
+            services.set_status(collection, "seen")
+            database.session.commit()
+        assert database.session.scalars(select(TitleReady)).one().collected_at is not None
+
+
+@pytest.mark.parametrize("age, rule", [(30, None), (15, "avec l'un des titulaires"), (8, "peut être retiré par")])
+def test_collection_rule_for_minors(age, rule):
+    today = date(2027, 3, 1)
+    text = services.collection_rule(date(today.year - age, 1, 1), today)
+    assert (text is None) if rule is None else (rule in text)

@@ -181,6 +181,26 @@ def upgrade() -> None:
         batch_op.create_index('ix_rdv_waitlist_lieu_id_status', ['lieu_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_rdv_waitlist_user_id'), ['user_id'], unique=False)
 
+    op.create_table('rdv_titles',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('lieu_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('holder_name', sa.String(length=200), nullable=False),
+    sa.Column('holder_birth_date', sa.Date(), nullable=False),
+    sa.Column('arrived_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=False),
+    sa.Column('reminder_sent_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('collected_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['lieu_id'], ['rdv_lieux.id'], name=op.f('fk_rdv_titles_lieu_id_rdv_lieux'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['rdv_appointment_persons.id'], name=op.f('fk_rdv_titles_person_id_rdv_appointment_persons'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_rdv_titles_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rdv_titles')),
+    sa.UniqueConstraint('person_id', name=op.f('uq_rdv_titles_person_id'))
+    )
+    with op.batch_alter_table('rdv_titles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rdv_titles_user_id'), ['user_id'], unique=False)
+
     op.create_table('rdv_slot_locks',
     sa.Column('guichet_id', sa.Integer(), nullable=False),
     sa.Column('starts_at', portal.db.UTCDateTime(timezone=True), nullable=False),
@@ -201,6 +221,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_rdv_slot_locks_appointment_id'))
 
     op.drop_table('rdv_slot_locks')
+    with op.batch_alter_table('rdv_titles', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rdv_titles_user_id'))
+
+    op.drop_table('rdv_titles')
     with op.batch_alter_table('rdv_waitlist', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rdv_waitlist_user_id'))
         batch_op.drop_index('ix_rdv_waitlist_lieu_id_status')

@@ -222,6 +222,26 @@ class WaitlistEntry(Base):
     lieu: Mapped[Lieu] = relationship()
 
 
+class TitleReady(Base):
+    """A title (passport, card) arrived at the lieu: to collect within 3 months, or it is destroyed."""
+
+    __tablename__ = "rdv_titles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    lieu_id: Mapped[int] = mapped_column(ForeignKey("rdv_lieux.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rdv_appointment_persons.id", ondelete="SET NULL"), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    holder_birth_date: Mapped[date] = mapped_column(Date)
+    arrived_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline: Mapped[date] = mapped_column(Date)
+    reminder_sent_at: Mapped[datetime | None]
+    collected_at: Mapped[datetime | None]
+
+    lieu: Mapped[Lieu] = relationship()
+
+
 class SlotLock(Base):
     """One row per 5-minute unit a booking covers on a guichet: the primary key is the guarantee."""
 
@@ -235,4 +255,4 @@ class SlotLock(Base):
 
 
 __all__ = ["Lieu", "Guichet", "OpeningHours", "Closure", "BlockedPeriod", "Motif", "Appointment",
-           "AppointmentPerson", "SlotLock", "WaitlistEntry", "MOTIF_KINDS", "STATUSES"]
+           "AppointmentPerson", "SlotLock", "TitleReady", "WaitlistEntry", "MOTIF_KINDS", "STATUSES"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import current_app, url_for
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 
 from portal.appointments.documents import COLLECTION_WARNINGS, WARNINGS, PersonChecklist, euros
 from portal.appointments.models import STATUSES, Appointment
@@ -108,3 +108,31 @@ def offered(appointment: Appointment) -> None:
     _notify(appointment, "Un créneau s'est libéré pour vous",
             f"Un créneau s'est libéré : « {appointment.motif.name} » le {when(appointment)}, "
             f"{appointment.lieu.name}. Il vous est réservé jusqu'au {until} : confirmez-le avant.")
+
+
+def title_arrived(title, motif_id: int | None) -> None:
+    """« Votre titre est disponible »: book a collection slot before the deadline."""
+    from portal.accounts.models import User
+    from portal.db import session
+    from portal.notifications.services import notify
+
+    user = session.get(User, title.user_id)
+    deadline = format_date(title.deadline, "d MMMM yyyy")
+    link = url_for("appointments.start", motif=motif_id) if motif_id else url_for("appointments.mine")
+    notify(user, "appointment", f"Titre disponible : {title.holder_name}",
+           f"Le titre d'identité de {title.holder_name} est arrivé ({title.lieu.name}). Prenez rendez-vous "
+           f"pour le retirer avant le {deadline}. Passé ce délai, le titre sera automatiquement détruit, "
+           "sans possibilité de remboursement.", link=link)
+
+
+def title_reminder(title, motif_id: int | None) -> None:
+    from portal.accounts.models import User
+    from portal.db import session
+    from portal.notifications.services import notify
+
+    user = session.get(User, title.user_id)
+    deadline = format_date(title.deadline, "d MMMM yyyy")
+    link = url_for("appointments.start", motif=motif_id) if motif_id else url_for("appointments.mine")
+    notify(user, "appointment", f"Rappel : titre à retirer avant le {deadline}",
+           f"Le titre d'identité de {title.holder_name} vous attend ({title.lieu.name}) jusqu'au {deadline}. "
+           "Passé ce délai, le titre sera automatiquement détruit.", link=link)

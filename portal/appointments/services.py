@@ -29,6 +29,7 @@ from portal.appointments.models import (
     Lieu,
     Motif,
     SlotLock,
+    TitleReady,
     WaitlistEntry,
 )
 from portal.db import utcnow
@@ -320,10 +321,13 @@ def move(appointment: Appointment, start: datetime) -> None:
 
 
 def set_status(appointment: Appointment, status: str) -> None:
-    """The agent's « venu » / « absent »: the numbers are free again after an absence."""
+    """The agent's « venu » / « absent »: the numbers are free again after an absence; a
+    « Retrait » appointment attended hands over the titles waiting for its persons."""
     appointment.status = status
     if status != "booked":
         _release(appointment)
+    if status == "seen" and appointment.motif.kind == "retrait":
+        collect_titles(appointment)
 
 
 def day_appointments(lieu: Lieu, day: date) -> list[Appointment]:
@@ -452,3 +456,79 @@ def expire_holds(now: datetime | None = None) -> int:
         offer_freed(*freed, now=now)
         expired += 1
     return expired
+
+
+# --- « Retrait d'un titre » ---------------------------------------------------------------
+
+COLLECTION_MONTHS = 3
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def mark_title_arrived(person: AppointmentPerson, now: datetime | None = None) -> TitleReady:
+    """The agent's « Titre arrivé »: the person has 3 months to collect it (one row per person)."""
+    existing = db.session.scalars(select(TitleReady).where(TitleReady.person_id == person.id)).first()
+    if existing is not None:
+        return existing
+    now = now or utcnow()
+    appointment = person.appointment
+    title = TitleReady(user_id=appointment.user_id, lieu_id=appointment.lieu_id, person_id=person.id,
+                       holder_name=person.name, holder_birth_date=person.birth_date, arrived_at=now,
+                       deadline=_add_months(now.astimezone(slot_rules.PARIS).date(), COLLECTION_MONTHS))
+    db.session.add(title)
+    db.session.flush()
+    return title
+
+
+def titles_to_collect(user) -> list[TitleReady]:
+    return list(db.session.scalars(select(TitleReady).where(
+        TitleReady.user_id == user.id, TitleReady.collected_at.is_(None)).order_by(TitleReady.deadline)))
+
+
+def collect_titles(appointment: Appointment, now: datetime | None = None) -> int:
+    """A « Retrait » appointment marked « venu »: the titles of the persons received are handed over."""
+    names = {p.name for p in appointment.persons}
+    collected = 0
+    for title in db.session.scalars(select(TitleReady).where(
+            TitleReady.user_id == appointment.user_id, TitleReady.lieu_id == appointment.lieu_id,
+            TitleReady.collected_at.is_(None))):
+        if title.holder_name in names:
+            title.collected_at = now or utcnow()
+            collected += 1
+    return collected
+
+
+def titles_due_for_reminder(today: date, days_before: int = 30) -> list[int]:
+    return list(db.session.scalars(select(TitleReady.id).where(
+        TitleReady.collected_at.is_(None), TitleReady.reminder_sent_at.is_(None),
+        TitleReady.deadline <= today + timedelta(days=days_before), TitleReady.deadline >= today)))
+
+
+def collection_rule(birth: date, on: date) -> str | None:
+    """Who collects a minor's title (seed 002)."""
+    from portal.appointments.documents import age_on
+
+    age = age_on(birth, on)
+    if age < 12:
+        return "Le titre peut être retiré par l'un des titulaires de l'autorité parentale."
+    if age < 18:
+        return ("Le bénéficiaire se présente avec l'un des titulaires de l'autorité parentale "
+                "(père, mère, tuteur légal).")
+    return None
+
+
+def collection_motif(lieu_id: int) -> Motif | None:
+    """The « Retrait d'un titre » motif offered at this lieu, if any."""
+    for motif in active_motifs():
+        if motif.kind == "retrait" and any(lieu.id == lieu_id for lieu in motif.lieux):
+            return motif
+    return None

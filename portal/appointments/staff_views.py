@@ -24,12 +24,14 @@ from portal.appointments.models import (
     MOTIF_KINDS,
     STATUSES,
     Appointment,
+    AppointmentPerson,
     BlockedPeriod,
     Closure,
     Guichet,
     Lieu,
     Motif,
     OpeningHours,
+    TitleReady,
 )
 from portal.appointments.slots import PARIS, is_public_holiday
 from portal.core.access import permission_required
@@ -231,8 +233,11 @@ def day(lieu_id: int):
     chosen = _day_from(request.args.get("date"))
     appointments = services.day_appointments(lieu, chosen)
     lists = {a.id: services.checklists(a.motif, a.persons, chosen) for a in appointments}
+    arrived = set(db.session.scalars(select(TitleReady.person_id).where(
+        TitleReady.person_id.in_([p.id for a in appointments for p in a.persons]))))
     return render_page("appointments/staff/day.html", lieu=lieu, day=chosen, appointments=appointments,
                        lists=lists, statuses=STATUSES, paris=PARIS, holiday=is_public_holiday(chosen),
+                       arrived=arrived,
                        previous=chosen - timedelta(days=1), next=chosen + timedelta(days=1))
 
 
@@ -274,3 +279,19 @@ def cancel(appointment_id: int):
                        when=notices.when(appointment), status=form_status(form),
                        back_url=url_for("appointments_staff.day", lieu_id=appointment.lieu_id,
                                         date=appointment.starts_at.astimezone(PARIS).date().isoformat()))
+
+
+@staff_bp.post("/personnes/<int:person_id>/titre-arrive")
+@permission_required("recevoir_rendez_vous")
+def title_arrived(person_id: int):
+    """« Titre arrivé »: the person is told and may book a collection slot within 3 months."""
+    person = db.session.get(AppointmentPerson, person_id)
+    if person is None or person.appointment.motif.kind == "retrait" or person.appointment.user_id is None:
+        abort(404)
+    title = services.mark_title_arrived(person)
+    motif = services.collection_motif(title.lieu_id)
+    notices.title_arrived(title, motif.id if motif else None)
+    flash(f"Titre de {person.name} arrivé : la personne est prévenue.", "success")
+    appointment = person.appointment
+    return see_other("appointments_staff.day", lieu_id=appointment.lieu_id,
+                     date=appointment.starts_at.astimezone(PARIS).date().isoformat())

@@ -55,6 +55,28 @@ def appointment_holds():
 
 
 @task
+def title_collection_reminders():
+    """Titles still waiting a month before their destruction date: the person is reminded once."""
+    from portal.appointments.models import TitleReady
+    from portal.appointments.slots import PARIS
+
+    today = utcnow().astimezone(PARIS).date()
+    ids = services.titles_due_for_reminder(today)
+    db.session.commit()
+    with current_app.test_request_context():
+        for title_id in ids:
+            title = db.session.get(TitleReady, title_id)
+            if title is None or title.reminder_sent_at is not None:
+                db.session.rollback()
+                continue
+            title.reminder_sent_at = utcnow()
+            motif = services.collection_motif(title.lieu_id)
+            notices.title_reminder(title, motif.id if motif else None)
+            db.session.commit()
+    return len(ids)
+
+
+@task
 def appointment_purge():
     """Past appointments' personal data is kept APPOINTMENTS_PURGE_DAYS days, then deleted."""
     days = current_app.config["APPOINTMENTS_PURGE_DAYS"]

@@ -47,8 +47,11 @@ def _restart(message: str | None = None):
 @login_required
 def mine():
     upcoming, past = services.appointments_of(current_user)
+    titles = services.titles_to_collect(current_user)
+    collection = {t.id: services.collection_motif(t.lieu_id) for t in titles}
     return render_page("appointments/mine.html", upcoming=upcoming, past=past,
-                       waiting=services.waitlist_of(current_user),
+                       waiting=services.waitlist_of(current_user), titles=titles, collection=collection,
+                       collection_rule=services.collection_rule, today=_today(),
                        can_change=services.can_change, statuses=notices.STATUS_LABELS)
 
 
@@ -178,7 +181,7 @@ def start():
             journey.reset(motif=motif.id, key=services.new_idempotency_key())
             return see_other("appointments.who")
         error = "Choisissez le motif de votre rendez-vous."
-    current = journey.state().get("motif")
+    current = request.args.get("motif", type=int) or journey.state().get("motif")
     return render_page("appointments/start.html", motifs=motifs, error=error, current=current,
                        page_has_errors=bool(error), steps=_steps(1), status=422 if error else 200)
 
