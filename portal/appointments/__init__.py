@@ -11,6 +11,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("APPOINTMENTS_PURGE_DAYS",
                           int(os.environ.get("APPOINTMENTS_PURGE_DAYS", 365 * 2)))
     app.config.setdefault("APPOINTMENTS_REMINDER_HOURS", 48)
+    app.config.setdefault("PREDEMANDE_API_URL", os.environ.get("PREDEMANDE_API_URL", ""))
+    app.config.setdefault("PREDEMANDE_API_TOKEN", os.environ.get("PREDEMANDE_API_TOKEN", ""))
     app.config.setdefault("APPOINTMENTS_HOLD_MINUTES",
                           int(os.environ.get("APPOINTMENTS_HOLD_MINUTES", 120)))
     app.config.setdefault("APPOINTMENTS_BOOKING_LIMIT",

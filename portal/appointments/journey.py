@@ -122,7 +122,28 @@ def parse_details(form, people, chosen_motif: Motif, today: date) -> tuple[dict,
             if item.get("predemande") in taken:
                 errors[f"{key}-predemande"] = (f"Le numéro {item['predemande']} a déjà un rendez-vous à venir : "
                                                "annulez-le dans « Mes rendez-vous » avant d'en prendre un autre.")
+    if not errors:
+        errors.update(_national_check(values))
     return values, errors
+
+
+def _national_check(values: dict[str, dict]) -> dict[str, str]:
+    """The national API, when configured: refusals block; appointments elsewhere are told."""
+    from flask import flash
+
+    from portal.appointments import predemande_api
+
+    by_number = {item["predemande"]: key for key, item in values.items() if item.get("predemande")}
+    result = predemande_api.check(list(by_number))
+    if result.unavailable:
+        first = next(iter(by_number.values()))
+        return {f"{first}-predemande": predemande_api.UNAVAILABLE}
+    for number, appointments in result.elsewhere.items():
+        for other in appointments:
+            flash(f"Le numéro {number} a déjà un rendez-vous : {other.get('meeting_point', '')}, "
+                  f"{other.get('appointment_date', '')}. Gérez-le ici : {other.get('management_url', '')}",
+                  "info")
+    return {f"{by_number[number]}-predemande": message for number, message in result.refusals.items()}
 
 
 def person_requests() -> list[services.PersonRequest] | None:
