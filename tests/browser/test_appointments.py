@@ -101,3 +101,39 @@ def test_slot_list_reflows_at_320_pixels(narrow_ui: Ui):
     narrow_ui.page.get_by_label("Hôtel de ville").check()
     narrow_ui.submit("Continuer")
     assert_reflows(narrow_ui.page)
+
+
+def test_day_view_and_mine_with_titles_and_waiting_list(ui: Ui):
+    import secrets
+
+    from portal import db as database
+    from portal.accounts.models import User
+    from portal.appointments import services
+    from portal.appointments.models import Appointment, Lieu
+    from portal.appointments.slots import PARIS
+
+    town = make_town(ui.live.app, min_delay_hours=0, change_limit_hours=0)
+    camille = create_live_user(ui.live, prenom="Camille", nom="Martin", date_naissance=date(1985, 7, 14))
+    create_live_user(ui.live, email="agent@example.org")
+    app = ui.live.app
+    with app.test_request_context():
+        database.session.query(User).filter_by(email="agent@example.org").update({"role": "agent"})
+        user = database.session.get(User, camille.id)
+        motif, lieu = services.get_motif(town["motif"]), database.session.get(Lieu, town["lieu"])
+        slot = services.free_slots(motif, lieu, 1)[0]
+        appointment, _ = services.book(user, motif, lieu, slot.start, [services.PersonRequest(
+            "Camille Martin", date(1985, 7, 14), "renouvellement", predemande=PREDEMANDE)], secrets.token_urlsafe(24))
+        services.set_status(appointment, "seen")
+        services.mark_title_arrived(appointment.persons[0])
+        services.join_waitlist(user, motif, lieu, [services.PersonRequest(
+            "Camille Martin", date(1985, 7, 14), "premiere", predemande="WAIT000001")], services.last_bookable_day(motif))
+        database.session.commit()
+        day = database.session.get(Appointment, appointment.id).starts_at.astimezone(PARIS).date().isoformat()
+    ui.login("agent@example.org")
+    ui.visit(f"/gestion/rendez-vous/lieux/{town['lieu']}/jour?date={day}")
+    assert "Camille Martin" in ui.text() and "titre arrivé" in ui.text()
+    ui.visit(f"/gestion/rendez-vous/lieux/{town['lieu']}")
+    ui.logout()
+    ui.login("camille@example.org")
+    ui.visit("/rendez-vous")
+    assert "Titres à retirer" in ui.text() and "Liste d'attente" in ui.text()
