@@ -275,3 +275,29 @@ def test_collection_rule_for_minors(age, rule):
     today = date(2027, 3, 1)
     text = services.collection_rule(date(today.year - age, 1, 1), today)
     assert (text is None) if rule is None else (rule in text)
+
+
+def test_agent_books_for_someone_who_calls(app, client, agent, mailbox):
+    town = make_town(app, min_delay_hours=0)
+    url = f"/gestion/rendez-vous/lieux/{town['lieu']}/reserver"
+    page = page_of(client.get(f"{url}?motif={town['motif']}&personnes=2"))
+    assert "Personne 2" in page
+    start = re.search(r'name="start" id="[^"]+" value="([^"]+)"', page).group(1)
+    missing = post_form(client, url, {"motif": town["motif"], "personnes": "2", "start": start,
+                                      "nom-0": "Jeanne Durand", "naissance-0": "02/03/1950"}, token_from=url)
+    assert missing.status_code == 422 and "Indiquez le nom de la personne 2." in page_of(missing)
+    response = post_form(client, url, {"motif": town["motif"], "personnes": "2", "start": start,
+                                       "nom-0": "Jeanne Durand", "naissance-0": "02/03/1950",
+                                       "nom-1": "Paul Durand", "naissance-1": "04/05/2012",
+                                       "email": "jeanne@example.org"}, token_from=url)
+    assert response.status_code == 303
+    with app.app_context():
+        appointment = database.session.scalars(select(Appointment)).one()
+        assert appointment.user_id is None and [p.name for p in appointment.persons] == ["Jeanne Durand",
+                                                                                        "Paul Durand"]
+        assert appointment.ends_at - appointment.starts_at == timedelta(minutes=30)
+    deliver(app)
+    assert emails_to(mailbox, "jeanne@example.org")
+    again = post_form(client, url, {"motif": town["motif"], "personnes": "1", "start": start,
+                                    "nom-0": "Autre", "naissance-0": "01/01/1980"}, token_from=url)
+    assert again.status_code == 409 and "plus disponible" in page_of(again)

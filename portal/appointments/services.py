@@ -74,6 +74,14 @@ class PersonRequest:
                                self.nom_usage, self.separated_parents)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Someone booked by an agent over the phone: no account, an email if they gave one."""
+
+    id: None
+    email: str
+
+
 def normalise_predemande(value: str) -> str:
     return re.sub(r"[\s-]", "", value or "").upper()
 

@@ -3,7 +3,7 @@ periods, motifs, and the day view per lieu. Anyone else gets a 404."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, request, url_for
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from portal.appointments.forms import (
     MotifForm,
     OpeningForm,
 )
+from portal.appointments.journey import parse_start, start_value
 from portal.appointments.models import (
     MOTIF_KINDS,
     STATUSES,
@@ -33,7 +34,7 @@ from portal.appointments.models import (
     OpeningHours,
     TitleReady,
 )
-from portal.appointments.slots import PARIS, is_public_holiday
+from portal.appointments.slots import PARIS, is_public_holiday, starts_by_day
 from portal.core.access import permission_required
 from portal.core.web import form_status, render_page, see_other
 from portal.db import utcnow
@@ -295,3 +296,56 @@ def title_arrived(person_id: int):
     appointment = person.appointment
     return see_other("appointments_staff.day", lieu_id=appointment.lieu_id,
                      date=appointment.starts_at.astimezone(PARIS).date().isoformat())
+
+
+@staff_bp.route("/lieux/<int:lieu_id>/reserver", methods=["GET", "POST"])
+@permission_required("recevoir_rendez_vous")
+def book_for_caller(lieu_id: int):
+    """Booking for someone who calls: the same free slots and the same guarantee as online."""
+    lieu = _lieu_or_404(lieu_id)
+    motifs = [m for m in services.active_motifs() if any(item.id == lieu.id for item in m.lieux)]
+    values = request.values
+    motif = next((m for m in motifs if m.id == values.get("motif", type=int)), None)
+    count = min(max(values.get("personnes", 1, type=int), 1), motif.max_persons if motif else 1)
+    errors: dict[str, str] = {}
+    refused = None
+    if request.method == "POST" and motif is not None:
+        persons = []
+        for index in range(count):
+            name = (values.get(f"nom-{index}") or "").strip()[:200]
+            raw = (values.get(f"naissance-{index}") or "").strip()
+            try:
+                birth = datetime.strptime(raw, "%d/%m/%Y").date()
+            except ValueError:
+                birth = None
+            if not name:
+                errors[f"nom-{index}"] = f"Indiquez le nom de la personne {index + 1}."
+            if birth is None:
+                errors[f"naissance-{index}"] = (f"Indiquez la date de naissance de la personne {index + 1} "
+                                                "au format jj/mm/aaaa.")
+            persons.append((name, birth))
+        email = (values.get("email") or "").strip()[:254]
+        start = parse_start(values.get("start"))
+        if start is None:
+            errors["slot-error"] = "Choisissez un créneau."
+        if not errors:
+            caller = services.Caller(id=None, email=email)
+            try:
+                appointment, _created = services.book(caller, motif, lieu, start, [
+                    services.PersonRequest(name, birth, "premiere") for name, birth in persons],
+                    values.get("key") or services.new_idempotency_key())
+            except services.BookingRefused as exc:
+                refused = exc.message
+            else:
+                if email:
+                    notices.confirmed(appointment, services.checklists(motif, appointment.persons,
+                                                                       start.date()))
+                flash(f"Rendez-vous réservé pour {persons[0][0]} : {notices.when(appointment)}.", "success")
+                return see_other("appointments_staff.day", lieu_id=lieu.id,
+                                 date=start.astimezone(PARIS).date().isoformat())
+    days = starts_by_day(services.free_slots(motif, lieu, count)) if motif else []
+    messages = [(message, key) for key, message in errors.items()] + ([(refused, "")] if refused else [])
+    return render_page("appointments/staff/book.html", lieu=lieu, motifs=motifs, motif=motif, count=count,
+                       days=days, errors=errors, messages=messages, values=values, start_value=start_value,
+                       key=values.get("key") or services.new_idempotency_key(),
+                       page_has_errors=bool(messages), status=422 if errors else 409 if refused else 200)

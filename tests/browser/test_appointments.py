@@ -133,6 +133,8 @@ def test_day_view_and_mine_with_titles_and_waiting_list(ui: Ui):
     ui.visit(f"/gestion/rendez-vous/lieux/{town['lieu']}/jour?date={day}")
     assert "Camille Martin" in ui.text() and "titre arrivé" in ui.text()
     ui.visit(f"/gestion/rendez-vous/lieux/{town['lieu']}")
+    ui.visit(f"/gestion/rendez-vous/lieux/{town['lieu']}/reserver?motif={town['motif']}&personnes=2")
+    assert "Personne 2" in ui.text()
     ui.logout()
     ui.login("camille@example.org")
     ui.visit("/rendez-vous")
