@@ -97,6 +97,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal import demarches
 
     demarches.init_app(app)
+    from portal import appointments
+
+    appointments.init_app(app)
 
 
 CSP = (

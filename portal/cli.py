@@ -74,6 +74,9 @@ def register_cli(app: Flask) -> None:
     def demo():
         """Create the demo accounts (idempotent) and print them."""
         create_demo_accounts()
+        from portal.appointments.demo import create_demo_data as create_demo_appointments
+
+        create_demo_appointments()
         click.echo(f"Comptes de démonstration (mot de passe pour tous : {DEMO_PASSWORD})")
         for email, role, *_ in DEMO_ACCOUNTS:
             click.echo(f"  {role:<10} {email}")

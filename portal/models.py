@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     import portal.accounts.models  # noqa: F401
+    import portal.appointments.models  # noqa: F401
     import portal.core.models  # noqa: F401
     import portal.demarches.models  # noqa: F401
     import portal.exports.models  # noqa: F401

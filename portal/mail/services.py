@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from portal import db
 from portal.db import utcnow
-from portal.mail.models import OutboxEmail
+from portal.mail.models import OutboxAttachment, OutboxEmail
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,10 @@ def new_message_id() -> str:
     return f"<{secrets.token_hex(16)}@{domain or 'guichet.localhost'}>"
 
 
-def queue_email(recipient: str, subject: str, template: str, **context) -> OutboxEmail:
-    """Render ``templates/mail/<template>.txt`` and ``.html`` and add them to the outbox."""
+def queue_email(recipient: str, subject: str, template: str,
+                attachments: tuple[tuple[str, str, bytes], ...] = (), **context) -> OutboxEmail:
+    """Render ``templates/mail/<template>.txt`` and ``.html`` and add them to the outbox,
+    with ``attachments`` as (filename, content type, bytes)."""
     context.setdefault("portal_name", current_app.config["PORTAL_NAME"])
     context.setdefault("home_url", current_app.config["PORTAL_BASE_URL"] + "/")
     email = OutboxEmail(
@@ -52,6 +54,8 @@ def queue_email(recipient: str, subject: str, template: str, **context) -> Outbo
         body_html=render_template(f"mail/{template}.html", subject=subject, **context),
         message_id=new_message_id(),
     )
+    email.attachments = [OutboxAttachment(filename=name, content_type=kind, content=content)
+                         for name, kind, content in attachments]
     db.session.add(email)
     return email
 
@@ -68,6 +72,9 @@ def _message(email: OutboxEmail) -> EmailMessage:
     msg["Message-ID"] = email.message_id  # the same on every attempt
     msg.set_content(email.body_text)
     msg.add_alternative(email.body_html, subtype="html")
+    for item in email.attachments:
+        maintype, _slash, subtype = item.content_type.partition("/")
+        msg.add_attachment(item.content, maintype=maintype, subtype=subtype, filename=item.filename)
     return msg
 
 
