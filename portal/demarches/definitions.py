@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from portal.core.dates import RELATIVE_DATE
+
 PROCEDURES_DIR = Path(__file__).resolve().parent / "procedures"
 
 VALUE_TYPES = {
@@ -25,7 +27,6 @@ PROFILE_FIELDS = {"civilite", "nom", "prenom", "date_naissance", "lieu_naissance
                   "code_postal", "commune", "telephone", "email"}
 COMPARISONS = {"equals", "not_equals", "one_of", "contains", "gt", "gte", "lt", "lte", "filled"}
 LOGICAL = {"all", "any", "not"}
-RELATIVE_DATE = re.compile(r"^today(?:\s*([+-])\s*(\d+)\s*([dmy]))?$")
 AUDIENCES = {"citizen", "organisation"}
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 

@@ -7,13 +7,14 @@ the engine converts on the fly when it compares or validates.
 
 from __future__ import annotations
 
-import calendar
 import re
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from portal.demarches.definitions import RELATIVE_DATE, Field, Procedure, Step
+from portal.core.dates import add_months, parse_date, relative_date  # noqa: F401 (services use engine.add_months)
+from portal.core.identifiers import siret_is_valid
+from portal.demarches.definitions import Field, Procedure, Step
 
 Answers = dict[str, Any]
 PHONE_RE = re.compile(r"^(?:0|\+33|0033)[1-9]\d{8}$")
@@ -33,16 +34,6 @@ def is_empty(value: Any) -> bool:
     return False
 
 
-def parse_date(raw: Any) -> date | None:
-    text = str(raw or "").strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def parse_number(raw: Any, decimal: bool = True) -> Decimal | None:
     text = str(raw if raw is not None else "").strip().replace(" ", "").replace("\u202f", "")
     if decimal:
@@ -55,43 +46,6 @@ def parse_number(raw: Any, decimal: bool = True) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         return None
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def relative_date(spec: str, today: date) -> date:
-    match = RELATIVE_DATE.match(spec.strip())
-    if not match:
-        raise ValueError(spec)
-    sign, amount, unit = match.groups()
-    if not sign:
-        return today
-    n = int(amount) * (1 if sign == "+" else -1)
-    if unit == "d":
-        return today + timedelta(days=n)
-    return add_months(today, n if unit == "m" else 12 * n)
-
-
-def siret_is_valid(digits: str) -> bool:
-    """Luhn key; La Poste's establishments (SIREN 356000000) use a digit-sum rule instead."""
-    if not re.fullmatch(r"\d{14}", digits):
-        return False
-    if digits.startswith("356000000") and digits != "35600000000048":
-        return sum(int(d) for d in digits) % 5 == 0
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        n = int(char)
-        if index % 2 == 1:
-            n *= 2
-            if n > 9:
-                n -= 9
-        total += n
-    return total % 10 == 0
 
 
 def comparable(field: Field | None, value: Any) -> Any:
