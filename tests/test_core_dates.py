@@ -14,7 +14,7 @@ from portal.core.dates import add_months, parse_date, relative_date
 
 TODAY = date(2026, 11, 23)
 DECADE = st.dates(min_value=date(2020, 1, 1), max_value=date(2029, 12, 31))
-PROPERTY = settings(max_examples=300, deadline=None, derandomize=True)
+PROPERTY = settings(max_examples=100, deadline=None, derandomize=True)
 
 
 @pytest.mark.parametrize("day, months, expected", [

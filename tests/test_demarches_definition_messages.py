@@ -207,6 +207,9 @@ def drop(key):
     (status("close", data=[{"id": "motif", "type": "couleur", "label": "M"}]),
      "essai.yaml, étape « workflow/close », champ « motif » : type inconnu « couleur » "
      f"(types possibles : {TYPES})"),
+    (status("close", data=[{"id": "g", "type": "group", "label": "G", "fields": [{"id": "x", "type": "text",
+                                                                              "label": "X"}]}]),
+     "essai.yaml, étape « workflow/close », champ « g » : un groupe répétable ne peut pas contenir de groupe"),
     (status("close", rules=["x"]), "essai.yaml, étape « workflow/close » : une règle a besoin de « if » et de « message »"),
     (status("close", rules=[{"if": {"field": "nom", "filled": True}}]),
      "essai.yaml, étape « workflow/close » : une règle a besoin de « if » et de « message »"),
@@ -349,6 +352,7 @@ def test_a_workflow_as_the_author_wrote_it():
     assert workflow.transitions == {"deposee": ["accordee", "instruction"], "instruction": ["accordee"]}
     deposee, instruction, accordee = workflow.statuses.values()
     assert (deposee.visible, deposee.notify, deposee.final, deposee.decision) == (False, False, False, False)
+    assert (deposee.id, deposee.label, accordee.label, accordee.message) == ("deposee", "Déposée", "Accordée", "")
     assert (instruction.visible, instruction.notify, instruction.message) == (True, True, "Nous étudions")
     assert instruction.appeal_months is None and instruction.data == [] and instruction.rules == []
     assert (accordee.final, accordee.decision, accordee.appeal_months) == (True, True, 2)
@@ -418,6 +422,7 @@ def test_who_may_file(audience, role, allowed):
 @pytest.mark.parametrize("query, found", [
     ("", True), ("essai", True), ("ESSAI", True), ("mobilite", True), ("Mobilité carte", True),
     ("handicap", True), ("social", True), ("stationnement", False), ("carte velo", False),
+    ("xx", False), ("essaixx", False), ("social handicap", True),
 ])
 def test_searching_a_procedure(query, found):
     procedure = valid(title="Carte d'essai", summary="Pour la mobilité", category="Social",

@@ -18,7 +18,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 
 def parse_date(raw: Any) -> date | None:
     """A date typed as JJ/MM/AAAA or sent as AAAA-MM-JJ; None when it is not a real date."""
-    text = str(raw or "").strip()
+    text = str(raw).strip()  # None gives "None", which is no date
     for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()

@@ -18,11 +18,8 @@ def normalise_siret(value: str | None) -> str:
 
 
 def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
+    doubled = (int(char) * (2 if index % 2 else 1) for index, char in enumerate(reversed(digits)))
+    return sum(value - 9 if value > 9 else value for value in doubled) % 10 == 0
 
 
 def siret_is_valid(value: str | None) -> bool:
@@ -38,4 +35,4 @@ def siret_is_valid(value: str | None) -> bool:
 
 def postcode_is_valid(value: str | None) -> bool:
     """A French postcode: 5 digits, département 01 to 95 (Corsica is 20) or overseas 97/98."""
-    return bool(re.fullmatch(r"(?:0[1-9]|[1-8]\d|9[0-8])\d{3}", (value or "").strip()))
+    return bool(re.fullmatch(r"(?:0[1-9]|[1-8]\d|9[0-8])\d{3}", str(value).strip()))

@@ -180,7 +180,7 @@ class Procedure:
         from unicodedata import combining, normalize
 
         def fold(text: str) -> str:
-            return "".join(c for c in normalize("NFD", text.lower()) if not combining(c))
+            return "".join(c for c in normalize("NFD", text.casefold()) if not combining(c))
 
         haystack = fold(" ".join([self.title, self.summary, self.category,
                                   " ".join(self.spec.get("keywords") or [])]))
@@ -204,7 +204,7 @@ def load_all(folder: Path = PROCEDURES_DIR) -> dict[str, Procedure]:
 
 def load_file(path: Path) -> Procedure:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(path.read_bytes())  # YAML is UTF-8 (or has a BOM)
     except yaml.YAMLError as exc:
         raise DefinitionError(path.name, f"YAML illisible ({exc})") from exc
     return parse(data, path.name)
@@ -310,8 +310,9 @@ def _parse_step(raw: Any, index: int, path: str, known: dict[str, Field]) -> Ste
                 rules=rules, intro=str(raw.get("intro", "")))
 
 
-def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
+def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field] | None = None,
                  in_group: bool = False) -> Field:
+    """One field; ``known`` collects the procedure's top-level fields (not a group's, nor a status's)."""
     if not isinstance(raw, dict):
         raise DefinitionError(path, "chaque champ doit être un dictionnaire", step)
     fid = raw.get("id")
@@ -322,7 +323,7 @@ def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
     if ftype not in FIELD_TYPES:
         raise DefinitionError(path, f"type inconnu « {ftype} » (types possibles : "
                               f"{', '.join(sorted(FIELD_TYPES))})", step, fid)
-    if not in_group and fid in known:
+    if known is not None and fid in known:
         raise DefinitionError(path, "identifiant de champ en double", step, fid)
     if ftype in VALUE_TYPES and not raw.get("label"):
         raise DefinitionError(path, "libellé (« label ») manquant", step, fid)
@@ -374,8 +375,8 @@ def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
             raise DefinitionError(path, "un groupe répétable ne peut pas contenir de groupe", step, fid)
         if not isinstance(raw.get("fields"), list) or not raw["fields"]:
             raise DefinitionError(path, "un groupe répétable a besoin de « fields »", step, fid)
-        children = [_parse_field(item, path, step, known, in_group=True) for item in raw["fields"]]
-        if any(child.type in ("file", "group") for child in children):
+        children = [_parse_field(item, path, step, in_group=True) for item in raw["fields"]]
+        if any(child.type == "file" for child in children):  # a nested group was refused above
             raise DefinitionError(path, "un groupe ne contient ni fichier ni groupe", step, fid)
     elif "fields" in raw:
         raise DefinitionError(path, "« fields » est réservé aux groupes répétables", step, fid)
@@ -395,7 +396,7 @@ def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
         raise DefinitionError(path, "« procedure » indique la démarche liée", step, fid)
     spec = {k: v for k, v in raw.items() if k not in ("id", "type", "label", "fields")}
     result = Field(id=fid, type=ftype, label=str(raw.get("label", "")), spec=spec, children=children)
-    if not in_group:
+    if known is not None:
         known[fid] = result
     return result
 
@@ -447,7 +448,7 @@ def _parse_workflow(raw: Any, path: str) -> Workflow:
         _unknown_keys(spec, STATUS_KEYS, path, where, sid)
         if not spec.get("label"):
             raise DefinitionError(path, "statut sans « label »", where, sid)
-        data_fields = [_parse_field(item, path, f"workflow/{sid}", {}, in_group=True)
+        data_fields = [_parse_field(item, path, f"workflow/{sid}", in_group=True)
                        for item in spec.get("data") or []]
         rules = spec.get("rules") or []
         for rule in rules:

