@@ -14,17 +14,19 @@ from flask_babel import lazy_gettext as _l
 # The seed's list of special characters; any other non-alphanumeric character counts too.
 SPECIAL_CHARACTERS = "&\"(-_)°+=`$ù%*,!?./<>çéèà"
 MAX_LENGTH = 128  # always at least 64 accepted (ASVS 2.1.2)
+# What people dress a common password up with at its ends: "Azerty123!" is still "azerty".
+DRESSING = "0123456789" + SPECIAL_CHARACTERS + " @#"
 
 
 @cache
-def _hasher(profile: str) -> PasswordHasher:
+def _hasher(profile: str | None) -> PasswordHasher:
     if profile == "fast":  # tests only: same algorithm, cheaper parameters
         return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     return PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
 def hasher() -> PasswordHasher:
-    return _hasher(current_app.config.get("ARGON2_PROFILE", "default"))
+    return _hasher(current_app.config.get("ARGON2_PROFILE"))
 
 
 def hash_password(password: str) -> str:
@@ -129,5 +131,5 @@ def is_common(password: str) -> bool:
     common = _common_passwords()
     if lowered in common:
         return True
-    core = lowered.strip("0123456789" + SPECIAL_CHARACTERS + " @#")
+    core = lowered.strip(DRESSING)
     return len(core) >= 3 and core in common

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from portal.core.dates import RELATIVE_DATE
+
 PROCEDURES_DIR = Path(__file__).resolve().parent / "procedures"
 
 VALUE_TYPES = {
@@ -26,7 +28,6 @@ PROFILE_FIELDS = {"civilite", "nom", "prenom", "date_naissance", "lieu_naissance
                   "raison_sociale", "siret"}  # these two from a legal-person beneficiary only
 COMPARISONS = {"equals", "not_equals", "one_of", "contains", "gt", "gte", "lt", "lte", "filled"}
 LOGICAL = {"all", "any", "not"}
-RELATIVE_DATE = re.compile(r"^today(?:\s*([+-])\s*(\d+)\s*([dmy]))?$")
 AUDIENCES = {"citizen", "organisation"}
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
@@ -190,7 +191,7 @@ class Procedure:
         from unicodedata import combining, normalize
 
         def fold(text: str) -> str:
-            return "".join(c for c in normalize("NFD", text.lower()) if not combining(c))
+            return "".join(c for c in normalize("NFD", text.casefold()) if not combining(c))
 
         haystack = fold(" ".join([self.title, self.summary, self.category,
                                   " ".join(self.spec.get("keywords") or [])]))
@@ -220,7 +221,7 @@ def load_all(folder: Path = PROCEDURES_DIR,
 
 def load_file(path: Path, overrides: dict[str, dict[str, Any]] | None = None) -> Procedure:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(path.read_bytes())  # YAML is UTF-8 (or has a BOM)
     except yaml.YAMLError as exc:
         raise DefinitionError(path.name, f"YAML illisible ({exc})") from exc
     if isinstance(data, dict):
@@ -387,8 +388,9 @@ def _with_warnings(fields: list[Field], rules: list[dict], step_id: str,
     return result
 
 
-def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
+def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field] | None = None,
                  in_group: bool = False) -> Field:
+    """One field; ``known`` collects the procedure's top-level fields (not a group's, nor a status's)."""
     if not isinstance(raw, dict):
         raise DefinitionError(path, "chaque champ doit être un dictionnaire", step)
     fid = raw.get("id")
@@ -399,7 +401,7 @@ def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
     if ftype not in FIELD_TYPES:
         raise DefinitionError(path, f"type inconnu « {ftype} » (types possibles : "
                               f"{', '.join(sorted(FIELD_TYPES))})", step, fid)
-    if not in_group and fid in known:
+    if known is not None and fid in known:
         raise DefinitionError(path, "identifiant de champ en double", step, fid)
     if ftype in VALUE_TYPES and not raw.get("label"):
         raise DefinitionError(path, "libellé (« label ») manquant", step, fid)
@@ -457,8 +459,8 @@ def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
             raise DefinitionError(path, "un groupe répétable ne peut pas contenir de groupe", step, fid)
         if not isinstance(raw.get("fields"), list) or not raw["fields"]:
             raise DefinitionError(path, "un groupe répétable a besoin de « fields »", step, fid)
-        children = [_parse_field(item, path, step, known, in_group=True) for item in raw["fields"]]
-        if any(child.type in ("file", "group") for child in children):
+        children = [_parse_field(item, path, step, in_group=True) for item in raw["fields"]]
+        if any(child.type == "file" for child in children):  # a nested group was refused above
             raise DefinitionError(path, "un groupe ne contient ni fichier ni groupe", step, fid)
     elif "fields" in raw:
         raise DefinitionError(path, "« fields » est réservé aux groupes répétables", step, fid)
@@ -478,7 +480,7 @@ def _parse_field(raw: Any, path: str, step: str, known: dict[str, Field],
         raise DefinitionError(path, "« procedure » indique la démarche liée", step, fid)
     spec = {k: v for k, v in raw.items() if k not in ("id", "type", "label", "fields")}
     result = Field(id=fid, type=ftype, label=str(raw.get("label", "")), spec=spec, children=children)
-    if not in_group:
+    if known is not None:
         known[fid] = result
     return result
 
@@ -530,7 +532,7 @@ def _parse_workflow(raw: Any, path: str) -> Workflow:
         _unknown_keys(spec, STATUS_KEYS, path, where, sid)
         if not spec.get("label"):
             raise DefinitionError(path, "statut sans « label »", where, sid)
-        data_fields = [_parse_field(item, path, f"workflow/{sid}", {}, in_group=True)
+        data_fields = [_parse_field(item, path, f"workflow/{sid}", in_group=True)
                        for item in spec.get("data") or []]
         rules = spec.get("rules") or []
         for rule in rules:

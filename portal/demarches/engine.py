@@ -7,13 +7,14 @@ the engine converts on the fly when it compares or validates.
 
 from __future__ import annotations
 
-import calendar
 import re
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from portal.demarches.definitions import RELATIVE_DATE, Field, Procedure, Step
+from portal.core.dates import add_months, parse_date, relative_date  # noqa: F401 (services use engine.add_months)
+from portal.core.identifiers import siret_is_valid
+from portal.demarches.definitions import Field, Procedure, Step
 
 Answers = dict[str, Any]
 PHONE_RE = re.compile(r"^(?:0|\+33|0033)[1-9]\d{8}$")
@@ -33,19 +34,8 @@ def is_empty(value: Any) -> bool:
     return False
 
 
-def parse_date(raw: Any) -> date | None:
-    """A date typed as the hint shows (JJ/MM/AAAA, also with - . or spaces) or stored as ISO."""
-    text = re.sub(r"\s*([/.\- ])\s*", r"\1", str(raw or "").strip())
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %m %Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def parse_number(raw: Any, decimal: bool = True) -> Decimal | None:
-    text = str(raw if raw is not None else "").strip().replace(" ", "").replace("\u202f", "")
+    text = str(raw).strip().replace(" ", "").replace("\u202f", "")
     if decimal:
         text = text.replace(",", ".")
         if not re.fullmatch(r"-?\d+(?:\.\d+)?", text):
@@ -56,43 +46,6 @@ def parse_number(raw: Any, decimal: bool = True) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         return None
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def relative_date(spec: str, today: date) -> date:
-    match = RELATIVE_DATE.match(spec.strip())
-    if not match:
-        raise ValueError(spec)
-    sign, amount, unit = match.groups()
-    if not sign:
-        return today
-    n = int(amount) * (1 if sign == "+" else -1)
-    if unit == "d":
-        return today + timedelta(days=n)
-    return add_months(today, n if unit == "m" else 12 * n)
-
-
-def siret_is_valid(digits: str) -> bool:
-    """Luhn key; La Poste's establishments (SIREN 356000000) use a digit-sum rule instead."""
-    if not re.fullmatch(r"\d{14}", digits):
-        return False
-    if digits.startswith("356000000") and digits != "35600000000048":
-        return sum(int(d) for d in digits) % 5 == 0
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        n = int(char)
-        if index % 2 == 1:
-            n *= 2
-            if n > 9:
-                n -= 9
-        total += n
-    return total % 10 == 0
 
 
 def comparable(field: Field | None, value: Any) -> Any:
@@ -170,7 +123,7 @@ def effective_answers(procedure: Procedure, answers: Answers, context: dict | No
     field still holds: hiding a field can hide the fields that depend on it, so the pruning
     is repeated until nothing changes (« sous-mentions » hidden hides « aidants »)."""
     basis = answers
-    for _ in range(len(procedure.all_fields()) + 2):
+    for _ in range(len(procedure.all_fields()) + 2):  # pragma: no mutate (a bound against oscillation: any bound above the number of fields is the same)
         kept = _shown_answers(procedure, answers, basis, context)
         if kept == basis:
             break
@@ -209,7 +162,7 @@ def display_value(field: Field, value: Any) -> str:
     if is_empty(value):
         return ""
     if field.type in ("choice", "yesno", "linked_request"):
-        return field.choice_label(value) if field.type != "linked_request" else str(value)
+        return str(field.choice_label(value))  # a linked request has no choices: its reference
     if field.type == "checkboxes":
         return ", ".join(field.choice_label(v) for v in value)
     if field.type == "date":
@@ -413,7 +366,7 @@ def read_field(field: Field, form, prefix: str = "") -> Any:
         return {part: form.get(f"{name}-{part}", "").strip()
                 for part in ("adresse", "code_postal", "commune")}
     if field.type == "group":
-        count = parse_number(form.get(f"{name}-count", "0"), decimal=False) or 0
+        count = parse_number(form.get(f"{name}-count"), decimal=False) or 0
         items = []
         for index in range(min(int(count), 100)):
             if form.get(f"{name}-{index}-present") is None:

@@ -12,7 +12,6 @@ Services never commit: the request does.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -23,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import db
+from portal.core.identifiers import normalise_siret, postcode_is_valid, siret_is_valid
 from portal.relations.models import KINDS, LEGAL_KINDS, NATURAL_KINDS, Relation
 
 __all__ = [
@@ -43,8 +43,6 @@ KIND_LABELS = {
 NATURAL_FIELDS = ("civilite", "nom", "prenom", "date_naissance")
 LEGAL_FIELDS = ("raison_sociale", "siret")
 ADDRESS_FIELDS = ("adresse", "code_postal", "commune")
-LA_POSTE_SIREN = "356000000"
-LA_POSTE_HEAD_OFFICE = "35600000000048"  # the one La Poste SIRET that follows the Luhn key
 
 
 def _kind_of(relation_or_kind: Relation | str) -> str:
@@ -71,36 +69,7 @@ def kind_label(relation_or_kind: Relation | str) -> str:
         return str(label)
 
 
-# --- checks (pure functions, also used by the forms) -------------------------------------
-
-
-def normalise_siret(value: str | None) -> str:
-    """The digits people type, without the spaces, dots or dashes they group them with."""
-    return re.sub(r"[\s.\-]", "", value or "")
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
-def siret_is_valid(value: str | None) -> bool:
-    """14 digits whose Luhn key is right; La Poste's establishments (SIREN 356000000) use
-    another rule instead: the sum of their digits is a multiple of 5."""
-    digits = normalise_siret(value)
-    if not re.fullmatch(r"\d{14}", digits):
-        return False
-    if digits.startswith(LA_POSTE_SIREN) and digits != LA_POSTE_HEAD_OFFICE:
-        return sum(int(c) for c in digits) % 5 == 0
-    return _luhn_ok(digits)
-
-
-def postcode_is_valid(value: str | None) -> bool:
-    """A French postcode: 5 digits, département 01 to 95 (Corsica is 20) or overseas 97/98."""
-    return bool(re.fullmatch(r"(?:0[1-9]|[1-8]\d|9[0-8])\d{3}", (value or "").strip()))
+# --- checks: normalise_siret, siret_is_valid, postcode_is_valid (portal.core.identifiers) --
 
 
 # --- queries ----------------------------------------------------------------------------
