@@ -59,7 +59,8 @@ def test_for_a_relation_added_on_the_way_with_a_wallet_document(ui: Ui):
     ui.visit(f"/brouillons/{draft}/etapes/documents")
     assert "Téléverser depuis mon ordinateur" in ui.text()
     ui.page.locator("#justificatif_domicile-porte-documents-group").get_by_label(re.compile("Facture d'électricité")).check()
-    ui.submit("Enregistrer et continuer")  # other documents are still missing: the step again
+    ui.submit("Enregistrer et continuer")  # a stale document is flagged, not refused
+    ui.visit(f"/brouillons/{draft}/etapes/documents")
     assert "Attention : Délivré le" in ui.text()
     ui.visit(f"/brouillons/{draft}/recapitulatif")
     assert "Documents à vérifier" in ui.text() and "Léa Martin (Enfant)" in ui.text()

@@ -184,7 +184,7 @@ def test_add_a_relation_with_the_keyboard_only(ui: Ui):
     assert path_of(ui) == "/relations"
     assert "La relation « Hugo Bernard » a été ajoutée." in ui.text()
     row = ui.page.locator("tbody tr", has_text="Hugo Bernard")
-    expect(row).to_contain_text("M. Hugo Bernard")
+    expect(row).to_contain_text("Monsieur Hugo Bernard")  # one civilité vocabulary everywhere
     expect(row).to_contain_text("Enfant")
     expect(row).to_contain_text("03/02/2012")
 
