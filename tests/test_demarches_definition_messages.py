@@ -35,7 +35,8 @@ TYPES = ("address, checkboxes, choice, computed, date, decimal, email, file, gro
 OPERATORS = "contains, equals, filled, gt, gte, lt, lte, not_equals, one_of"
 WALLET = ("piece_identite, titre_sejour, justificatif_domicile, photo_identite, certificat_medical, "
           "acte_naissance, avis_imposition, autre")
-PROFILE = "adresse, civilite, code_postal, commune, date_naissance, email, lieu_naissance, nom, prenom, telephone"
+PROFILE = ("adresse, civilite, code_postal, commune, date_naissance, email, lieu_naissance, nom, prenom, "
+           "raison_sociale, siret, telephone")
 AT = "essai.yaml"
 STEP = "essai.yaml, étape « un »"
 NOM = "essai.yaml, étape « un », champ « nom »"
