@@ -13,6 +13,8 @@ def unindexed_foreign_keys(engine) -> list[str]:
         leading = [inspector.get_pk_constraint(table)["constrained_columns"]]
         leading += [index["column_names"] for index in inspector.get_indexes(table)
                     if not (index.get("dialect_options") or {}).get("postgresql_where")]
+        # a unique constraint is backed by an index on both databases
+        leading += [unique["column_names"] for unique in inspector.get_unique_constraints(table)]
         for key in inspector.get_foreign_keys(table):
             columns = key["constrained_columns"]
             if not any(found[:len(columns)] == columns for found in leading):

@@ -9,7 +9,12 @@ from tests.conftest import page, post_form
 # GET pages without arguments that are not pages a person navigates to (or only reached by a link
 # sent to them): the site map is checked against every other route, so a new page must be listed.
 NOT_IN_PLAN = {"pages.theme_css", "notifications.badge", "mail.outbox", "accounts.registration_sent",
-               "accounts.first_connection", "static", "pages.static_page", "pages.home"}
+               "accounts.first_connection", "static", "pages.static_page", "pages.home",
+               # the booking journey's inner steps (reached from « Prendre rendez-vous ») and the
+               # staff's pages, which are not public
+               "appointments.who", "appointments.details", "appointments.documents",
+               "appointments.place", "appointments.slot", "appointments.summary",
+               "appointments_staff.index", "appointments_staff.lieu_form", "appointments_staff.motif_form"}
 
 
 def test_counts_follow_french_plural_rules(client):

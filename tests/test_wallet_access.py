@@ -10,6 +10,7 @@ import click
 import pytest
 from flask.cli import FlaskGroup, ScriptInfo
 from fpdf import FPDF
+from werkzeug.routing.converters import AnyConverter, NumberConverter
 
 from portal import db as database
 from portal.accounts.models import User
@@ -56,10 +57,9 @@ def urls_for_rule(rule, document_id: int) -> list[str]:
     """Every URL of a rule: integers get the victim's document id, ``any`` each of its values."""
     combos = [{}]
     for name, converter in rule._converters.items():
-        kind = type(converter).__name__
-        if kind == "AnyConverter":
+        if isinstance(converter, AnyConverter):
             options = sorted(converter.items)
-        elif kind in ("IntegerConverter", "NumberConverter"):
+        elif isinstance(converter, NumberConverter):  # <int:…> is the portal's DatabaseIdConverter
             options = [document_id]
         else:
             options = ["x"]
@@ -191,7 +191,7 @@ LISTING_COMMANDS = {
 }
 OTHER_COMMANDS = {
     ("run",), ("shell",), ("db", "upgrade"), ("db", "downgrade"), ("db", "revision"),
-    ("accounts", "provision"), ("demarches", "set-status"), ("limiter", "clear"),
+    ("accounts", "provision"), ("demarches", "set-status"), ("limiter", "clear"), ("static", "build"),
 }
 
 

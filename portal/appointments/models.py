@@ -43,7 +43,7 @@ STATUSES = {
 motif_lieux = Table(
     "rdv_motif_lieux", Base.metadata,
     Column("motif_id", ForeignKey("rdv_motifs.id", ondelete="CASCADE"), primary_key=True),
-    Column("lieu_id", ForeignKey("rdv_lieux.id", ondelete="CASCADE"), primary_key=True),
+    Column("lieu_id", ForeignKey("rdv_lieux.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
@@ -109,7 +109,8 @@ class BlockedPeriod(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lieu_id: Mapped[int] = mapped_column(ForeignKey("rdv_lieux.id", ondelete="CASCADE"), index=True)
-    guichet_id: Mapped[int | None] = mapped_column(ForeignKey("rdv_guichets.id", ondelete="CASCADE"))
+    guichet_id: Mapped[int | None] = mapped_column(ForeignKey("rdv_guichets.id", ondelete="CASCADE"),
+                                                   index=True)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(200), default="")
@@ -146,9 +147,9 @@ class Appointment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    motif_id: Mapped[int] = mapped_column(ForeignKey("rdv_motifs.id"))
+    motif_id: Mapped[int] = mapped_column(ForeignKey("rdv_motifs.id"), index=True)
     lieu_id: Mapped[int] = mapped_column(ForeignKey("rdv_lieux.id"))
-    guichet_id: Mapped[int] = mapped_column(ForeignKey("rdv_guichets.id"))
+    guichet_id: Mapped[int] = mapped_column(ForeignKey("rdv_guichets.id"), index=True)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20), default="booked")  # one of STATUSES
@@ -186,7 +187,8 @@ class AppointmentPerson(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(
         ForeignKey("rdv_appointments.id", ondelete="CASCADE"), index=True)
-    relation_id: Mapped[int | None] = mapped_column(ForeignKey("relations.id", ondelete="SET NULL"))
+    relation_id: Mapped[int | None] = mapped_column(ForeignKey("relations.id", ondelete="SET NULL"),
+                                                    index=True)
     name: Mapped[str] = mapped_column(String(200))
     birth_date: Mapped[date] = mapped_column(Date)
     situation: Mapped[str] = mapped_column(String(20))
@@ -209,13 +211,13 @@ class WaitlistEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    motif_id: Mapped[int] = mapped_column(ForeignKey("rdv_motifs.id", ondelete="CASCADE"))
+    motif_id: Mapped[int] = mapped_column(ForeignKey("rdv_motifs.id", ondelete="CASCADE"), index=True)
     lieu_id: Mapped[int] = mapped_column(ForeignKey("rdv_lieux.id", ondelete="CASCADE"))
     persons: Mapped[list] = mapped_column(JSON)
     until: Mapped[date] = mapped_column(Date)  # the last day the person wants
     status: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting|offered|booked|expired|cancelled
     offered_appointment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("rdv_appointments.id", ondelete="SET NULL"))
+        ForeignKey("rdv_appointments.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     motif: Mapped[Motif] = relationship()
@@ -229,7 +231,7 @@ class TitleReady(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    lieu_id: Mapped[int] = mapped_column(ForeignKey("rdv_lieux.id", ondelete="CASCADE"))
+    lieu_id: Mapped[int] = mapped_column(ForeignKey("rdv_lieux.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("rdv_appointment_persons.id", ondelete="SET NULL"), unique=True)
     holder_name: Mapped[str] = mapped_column(String(200))
