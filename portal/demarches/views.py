@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from portal import db
+from portal.accounts.services import background_request
 from portal.core.web import render_page, see_other
 from portal.db import utcnow
 from portal.demarches import engine, get_procedure, procedures, services
@@ -106,8 +107,11 @@ def start(procedure_id: str):
         return see_other("demarches.info", procedure_id=procedure.id)
     if procedure.relation_kinds:
         return see_other("demarches.beneficiary", procedure_id=procedure.id)
-    dossier = services.recent_untouched_draft(current_user, procedure) or \
-        services.start_draft(current_user, procedure)
+    try:
+        dossier = services.recent_untouched_draft(current_user, procedure) or \
+            services.start_draft(current_user, procedure)
+    except services.DraftLimitReached as exc:
+        return _draft_limit(procedure, exc.drafts)
     return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
 
 
@@ -139,6 +143,8 @@ def beneficiary(procedure_id: str):
                     services.start_draft(current_user, procedure, relation)
             except services.BeneficiaryRefused as exc:
                 error = str(exc)
+            except services.DraftLimitReached as exc:
+                return _draft_limit(procedure, exc.drafts)
             else:
                 return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
     here = url_for("demarches.beneficiary", procedure_id=procedure.id)
@@ -186,18 +192,23 @@ def step(dossier_id: int, step_id: str):
         return current_app.login_manager.unauthorized()
     dossier, procedure = _draft_or_404(dossier_id)
     if not dossier.is_draft:
+        if request.method == "POST":
+            flash(_already_sent(dossier), "warning")
         return see_other("demarches.request_page", reference=dossier.reference)
     current = procedure.step(step_id) or abort(404)
     ctx = services.context_for(dossier, procedure)
     errors: dict[str, str] = {}
     conflicts: dict[str, Any] = {}
     typed: dict[str, Any] = {}
+    too_long: dict[str, str] = {}
     back_to_summary = request.values.get("retour") == "recapitulatif"
     if request.method == "POST":
         action = request.form.get("action", "continuer")
         typed = _posted(current, request.form)
+        too_long = engine.oversized_answers(current, typed)
+        errors.update(too_long)
         base = _base_from(request.form)
-        result = services.save_answers(dossier, typed, base, current.id)
+        result = services.save_answers(dossier, _without(typed, too_long), base, current.id)
         conflicts = result.conflicts
         errors.update(_uploads(dossier, procedure, current, ctx))
         if action.startswith("supprimer_fichier:"):
@@ -205,19 +216,27 @@ def step(dossier_id: int, step_id: str):
         if action.startswith(("ajouter:", "retirer:")):
             _group_action(dossier, current, action)
         ctx = services.context_for(dossier, procedure)
-        if action.startswith(("ajouter:", "retirer:", "supprimer_fichier:")) and not conflicts:
+        page_action = action.startswith(("ajouter:", "retirer:", "supprimer_fichier:"))
+        if page_action and not conflicts and not errors:
             anchor = "champ-" + action.split(":")[1]
             return redirect(url_for("demarches.step", dossier_id=dossier.id, step_id=current.id,
                                     retour="recapitulatif" if back_to_summary else None) + "#" + anchor,
                             code=303)
-        if action == "plus_tard" and not conflicts:
+        if action == "plus_tard" and not conflicts and not errors:
             flash(f"Votre brouillon est enregistré. Vous pourrez le reprendre depuis « Mes démarches » "
                   f"jusqu'au {_purge_date(dossier)}.", "success")
             return see_other("demarches.mine")
-        if not conflicts:
+        if (action == "plus_tard" or page_action) and errors:
+            # Never hide a refusal behind a success message: the rest is saved, this is not.
+            flash("Vos autres réponses sont enregistrées, mais pas celles signalées ci-dessous : "
+                  "corrigez-les, puis enregistrez à nouveau.", "warning")
+        elif not conflicts:
             for key, message in engine.validate_step(current, procedure, dossier.answers,
                                                      services.settings(), ctx).items():
                 errors.setdefault(key, message)  # an upload's own refusal says more
+            for key, message in services.file_check_errors(procedure, dossier, ctx, [current],
+                                                           waiting=False).get(current.id, {}).items():
+                errors.setdefault(key, message)
             if not errors:
                 if back_to_summary:
                     return see_other("demarches.summary", dossier_id=dossier.id)
@@ -229,8 +248,10 @@ def step(dossier_id: int, step_id: str):
     elif dossier.current_step != current.id:
         services.mark_step(dossier, current.id)
     answers = dict(dossier.answers)
-    # Input stays on the page as typed, even refused in a conflict (the stored one is shown too).
+    # Input stays on the page as typed, even refused in a conflict (the stored one is shown too)
+    # or for its length (unless it is far too long to send back).
     answers.update({k: v for k, v in typed.items() if k in conflicts})
+    answers.update({k: v for k, v in typed.items() if _top_key(k, too_long) and len(str(v)) <= 20_000})
     base = {f.id: dossier.answers.get(f.id) for f in current.fields if f.has_value and f.type != "file"}
     base.update(conflicts)
     status = 200 if not (errors or conflicts) else (409 if conflicts else 422)
@@ -250,8 +271,9 @@ def autosave(dossier_id: int):
     if not dossier.is_draft:
         return render_template("demarches/_save_status.html", state="submitted", dossier=dossier)
     typed = _posted(current, request.form)
+    too_long = engine.oversized_answers(current, typed)
     base = _base_from(request.form)
-    result = services.save_answers(dossier, typed, base, current.id)
+    result = services.save_answers(dossier, _without(typed, too_long), base, current.id)
     ctx = services.context_for(dossier, procedure)
     new_base = dict(base or {})
     for name in result.applied:
@@ -268,7 +290,7 @@ def autosave(dossier_id: int):
                     engine.display_value(procedure.all_fields()[k], typed[k]))
                    for k, v in result.conflicts.items()],
         elsewhere=[procedure.all_fields()[k].label for k in result.changed_elsewhere],
-        announce=response.headers.get("X-Announce", ""),
+        announce=response.headers.get("X-Announce", ""), refused=list(too_long.values()),
         base_json=json.dumps(new_base, ensure_ascii=False), version=dossier.version)
     response.set_data(status_html + response.get_data(as_text=True))
     return response
@@ -294,6 +316,8 @@ def submit(dossier_id: int):
         return _render_summary(dossier, procedure, stale=True, status=409)
     ctx = services.context_for(dossier, procedure)
     problems = engine.validate_all(procedure, dossier.answers, services.settings(), ctx)
+    for step_id, messages in services.file_check_errors(procedure, dossier, ctx).items():
+        problems.setdefault(step_id, {}).update(messages)  # files are sent checked, or not at all
     if problems:
         return _render_summary(dossier, procedure, problems=problems, status=422)
     if not services.submit(dossier, procedure, ctx):
@@ -380,15 +404,59 @@ def download(dossier_id: int, file_id: int):
 
     from portal.files.services import load_bytes
 
-    dossier = services.user_dossier(current_user, dossier_id) or abort(404)
-    row = db.session.get(DossierFile, file_id)
-    if row is None or row.dossier_id != dossier.id:
-        abort(404)
+    dossier, row = _file_or_404(dossier_id, file_id)
+    if not row.is_checked:
+        flash(f"Le fichier « {row.original_name} » ne peut pas être téléchargé : "
+              + ("il est en cours de vérification." if row.is_pending else "il a été refusé à la vérification."),
+              "warning")
+        if dossier.is_draft:
+            return see_other("demarches.resume", dossier_id=dossier.id)
+        return see_other("demarches.request_page", reference=dossier.reference)
     return send_file(BytesIO(load_bytes(row.storage_key)), mimetype=row.content_type,
                      as_attachment=True, download_name=row.original_name)
 
 
+@bp.get("/dossiers/<int:dossier_id>/fichiers/<int:file_id>/verification")
+@login_required
+@background_request
+def file_check_state(dossier_id: int, file_id: int):
+    """htmx: where a file's check stands (polled while it is pending)."""
+    _dossier, row = _file_or_404(dossier_id, file_id)
+    return render_template("demarches/_file_check.html", stored=row, dossier_id=dossier_id)
+
+
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _file_or_404(dossier_id: int, file_id: int) -> tuple[Dossier, DossierFile]:
+    dossier = services.user_dossier(current_user, dossier_id) or abort(404)
+    row = db.session.get(DossierFile, file_id)
+    if row is None or row.dossier_id != dossier.id:
+        abort(404)
+    return dossier, row
+
+
+def _draft_limit(procedure: Procedure, drafts: list[Dossier]) -> Response:
+    """Too many open drafts of this procedure: offer to resume (or delete) one instead."""
+    return render_page("demarches/draft_limit.html", status=409, procedure=procedure, drafts=drafts,
+                       purge_date=_purge_date)
+
+
+def _already_sent(dossier: Dossier) -> str:
+    return (f"Cette demande a déjà été déposée le {services.french_date(dossier.submitted_at)} : "
+            "la modification envoyée n'a pas été enregistrée. Pour signaler un changement, "
+            "contactez le service qui traite votre demande.")
+
+
+def _without(typed: dict[str, Any], refused: dict[str, str]) -> dict[str, Any]:
+    """The answers to save: those refused for their length are left as they were stored."""
+    return {k: v for k, v in typed.items() if not _top_key(k, refused)}
+
+
+def _top_key(field_id: str, errors: dict[str, str]) -> bool:
+    """Whether an error (keyed ``id`` or ``id-part`` / ``id-0-child``) concerns this field."""
+    return any(key == field_id or key.startswith(field_id + "-") for key in errors)
+
 
 
 def _procedure_or_404(procedure_id: str) -> Procedure:
@@ -557,6 +625,7 @@ def _stash_and_relogin(dossier_id: int, step_id: str, fragment: bool = False) ->
     if dossier is None or current is None or str(dossier.user_id) != str(previous_user) or not dossier.is_draft:
         abort(404)
     data = _posted(current, request.form)
+    data = _without(data, engine.oversized_answers(current, data))
     data["_base"] = _base_from(request.form)
     token = services.stash_answers(dossier.id, current.id, data)
     next_url = url_for("demarches.resume", dossier_id=dossier.id, reprise=token)
@@ -583,7 +652,10 @@ def _render_summary(dossier, procedure, problems=None, stale=False, status=200):
     return render_page("demarches/summary.html", status=status, dossier=dossier, procedure=procedure,
                        rows=services.summary(procedure, dossier, ctx), problems=problems or {},
                        show_errors=show_errors, stale=stale, page_has_errors=show_errors or stale,
-                       ctx=ctx, file_warnings=services.file_warnings(procedure, dossier, ctx))
+                       ctx=ctx, file_warnings=services.file_warnings(procedure, dossier, ctx) + [
+                           (procedure.all_fields()[key], message) for messages in
+                           services.file_check_errors(procedure, dossier, ctx).values()
+                           for key, message in messages.items()])
 
 
 @bp.app_template_filter("demarche_text")
@@ -604,6 +676,12 @@ def demarche_wallet_choices(dossier, field) -> list:
     if not current_user.is_authenticated:
         return []
     return services.wallet_choices(current_user, dossier, field)
+
+
+@bp.app_template_global("demarche_file_row")
+def demarche_file_row(dossier, value):
+    """The stored file of a file answer, for its check's state."""
+    return services.file_row(dossier, value) if dossier is not None else None
 
 
 @bp.app_template_global("demarche_file_warning")
