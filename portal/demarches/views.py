@@ -105,6 +105,9 @@ def start(procedure_id: str):
     if not procedure.open_to(current_user):
         flash(_audience_message(procedure), "warning")
         return see_other("demarches.info", procedure_id=procedure.id)
+    drafts = services.open_drafts(current_user, procedure)
+    if len(drafts) >= int(current_app.config["DEMARCHES_MAX_DRAFTS"]):
+        return _draft_limit(procedure, drafts)  # said before "Pour qui ?", not after
     if procedure.relation_kinds:
         return see_other("demarches.beneficiary", procedure_id=procedure.id)
     try:
