@@ -178,6 +178,10 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "UPLOAD_MAX_BYTES": upload_max,
         "WALLET_QUOTA_BYTES": _int("WALLET_QUOTA_MB", 200) * 1024 * 1024,
         "FILES_ENCRYPTION_KEY": _files_key(instance_path, env),
+        # Files wait for the worker's check; at most this many per person at once.
+        "UPLOAD_MAX_PENDING": _int("UPLOAD_MAX_PENDING", 5),
+        "CLAMD_ADDRESS": os.environ.get("CLAMD_ADDRESS", "").strip(),  # host:port or socket path
+        "CLAMD_TIMEOUT": _int("CLAMD_TIMEOUT", 30),
         **_storage(env),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", upload_max + 2 * 1024 * 1024),
     }

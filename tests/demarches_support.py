@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 from tests.conftest import csrf_token
-from tests.wallet_samples import pdf_bytes, png_bytes
+from tests.wallet_samples import pdf_bytes, png_bytes, run_file_checks
 
 PNG = png_bytes()  # real files: uploads are decoded and re-encoded, not just sniffed
 PDF = pdf_bytes("Certificat")
@@ -42,12 +42,17 @@ def start(client, procedure_id: str, beneficiary: str | int = "moi") -> int:
 
 
 def post_step(client, dossier_id: int, step_id: str, data: dict, action: str = "continuer",
-              files: dict | None = None, query: str = ""):
+              files: dict | None = None, query: str = "", check_files: bool = True):
+    """Post a step; with ``files``, the worker then checks them (unless ``check_files`` is
+    False: they stay pending, as right after the request)."""
     url = f"/brouillons/{dossier_id}/etapes/{step_id}{query}"
     payload = {"csrf_token": csrf_token(client, url), "action": action, **data}
     for name, content in (files or {}).items():
         payload[name] = (io.BytesIO(content), f"{name}.png" if content.startswith(b"\x89PNG") else f"{name}.pdf")
-    return client.post(url, data=payload, content_type="multipart/form-data")
+    response = client.post(url, data=payload, content_type="multipart/form-data")
+    if files and check_files:
+        run_file_checks(client.application)
+    return response
 
 
 def autosave(client, dossier_id: int, step_id: str, data: dict, base: dict | None = None, token_from=None):

@@ -18,7 +18,7 @@ from portal.wallet.models import WalletDocument
 from tests.conftest import body, csrf_token, deliver, emails_to, page, post_form
 from tests.demarches_support import PDF, location, post_step, sign_in, start
 from tests.test_demarches_other import fill_duplicata, submit
-from tests.wallet_samples import pdf_bytes
+from tests.wallet_samples import pdf_bytes, run_file_checks
 
 LEA = {"civilite": "Madame", "nom": "Martin", "prenom": "Léa", "date_naissance": date(2015, 5, 4),
        "adresse": "3 rue des Écoles", "code_postal": "62100", "commune": "Calais"}
@@ -43,7 +43,9 @@ def add_wallet(app, email: str, kind: str, title: str, relation_id=None, issued_
         upload = FileStorage(io.BytesIO(data or pdf_bytes(title)), filename=f"{title}.pdf")
         document = wallet.add_document(user, upload, kind, title, relation_id=relation_id, issued_on=issued_on)
         database.session.commit()
-        return document.id
+        document_id = document.id
+    run_file_checks(app)  # the worker's pass: usable in procedures once checked
+    return document_id
 
 
 def dossier_row(app, dossier_id: int) -> Dossier:

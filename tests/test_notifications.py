@@ -159,7 +159,7 @@ def test_preferences_are_saved_and_shown_again(app, client, camille):
     with app.app_context():
         assert services.preferences_of(camille) == {
             "status": True, "agent_message": False, "answer": True, "draft_reminder": False,
-            "appointment": False, "security": True}
+            "appointment": False, "document": False, "security": True}
     assert re.search(r'<input class="checkbox__input" id="agent_message"', page)
     assert re.search(r'<input checked class="checkbox__input" id="answer"', page)
 

@@ -15,7 +15,7 @@ from werkzeug.routing.converters import AnyConverter, NumberConverter
 from portal import db as database
 from portal.accounts.models import User
 from tests.conftest import PASSWORD, csrf_token, post_form
-from tests.wallet_samples import upload
+from tests.wallet_samples import run_file_checks, upload
 
 TITLE = "TITRE-CONFIDENTIEL-7Q"
 FILENAME = "FICHIER-CONFIDENTIEL-3Z"
@@ -46,6 +46,7 @@ def victim_document(app, client, create_user, auth):
         "file": upload(secret_pdf(), FILENAME + ".pdf"), "kind": "piece_identite", "title": TITLE,
         "person": "moi", "issued_on": "01/01/2026", "valid_until": ""})
     assert response.status_code == 303
+    run_file_checks(app)
     auth.logout()
     with app.app_context():
         from portal.wallet.models import WalletDocument

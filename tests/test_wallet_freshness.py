@@ -11,6 +11,7 @@ from werkzeug.datastructures import FileStorage
 from portal import db as database
 from portal.accounts.models import User
 from portal.files import services as files
+from portal.files.checks import check_pending
 from portal.wallet import services as wallet
 from tests.wallet_samples import pdf_bytes, png_bytes
 
@@ -25,8 +26,10 @@ def app_config(tmp_path):
 def put(user, kind, title, issued_on=None, valid_until=None, relation_id=None, data=None):
     data = data or (png_bytes() if kind == "photo_identite" else pdf_bytes(title))
     upload = FileStorage(io.BytesIO(data), filename=f"{title}.bin")
-    return wallet.add_document(user, upload, kind, title, relation_id=relation_id,
-                               issued_on=issued_on, valid_until=valid_until)
+    document = wallet.add_document(user, upload, kind, title, relation_id=relation_id,
+                                   issued_on=issued_on, valid_until=valid_until)
+    check_pending()  # the worker's pass (it commits): the document is usable once checked
+    return document
 
 
 def titles(choices):
@@ -186,6 +189,9 @@ def test_a_procedure_upload_can_be_kept_in_the_wallet(app, create_user):
         document = wallet.keep_in_wallet(user, request_file, "avis_imposition", "Avis 2026",
                                          issued_on=date(2026, 8, 1))
         database.session.commit()
+        assert document.check_status == "pending"  # a copy of an unchecked upload waits too
+        assert wallet.documents_for(user, "avis_imposition") == []
+        check_pending()
         assert document.storage_key != request_file.key and document.original_name == "avis.pdf"
         assert files.load_bytes(document.storage_key) == files.load_bytes(request_file.key)
         files.delete_stored(request_file.key)

@@ -12,7 +12,14 @@ from sqlalchemy import select
 from portal import db as database
 from portal.wallet.models import WalletDocument
 from tests.conftest import PASSWORD, page, post_form, s3_keys
-from tests.wallet_samples import big_pdf, jpeg_with_metadata, pdf_bytes, png_bytes, upload
+from tests.wallet_samples import (
+    big_pdf,
+    jpeg_with_metadata,
+    pdf_bytes,
+    png_bytes,
+    run_file_checks,
+    upload,
+)
 
 
 @pytest.fixture
@@ -28,11 +35,16 @@ def citizen(create_user, auth):
     return user
 
 
-def add(client, data: bytes = None, name: str = "avis.pdf", **fields):
+def add(client, data: bytes = None, name: str = "avis.pdf", check_files: bool = True, **fields):
+    """Add a document as the page does; the worker then checks it (unless ``check_files`` is
+    False: it stays pending, as right after the request)."""
     form = {"file": upload(pdf_bytes() if data is None else data, name), "kind": "justificatif_domicile",
             "title": "Facture d'électricité", "person": "moi", "issued_on": "", "valid_until": ""}
     form.update(fields)
-    return post_form(client, "/porte-documents/ajouter", form)
+    response = post_form(client, "/porte-documents/ajouter", form)
+    if check_files:
+        run_file_checks(client.application)
+    return response
 
 
 def stored_files(tmp_path) -> list[str]:
@@ -228,8 +240,6 @@ def test_filter_by_kind_and_person_with_and_without_htmx(app, client, citizen):
 @pytest.mark.parametrize("data, name, message", [
     (b"", "vide.pdf", "Le fichier est vide."),
     (b"MZ\x90\x00 not a pdf", "facture.pdf", "Le fichier doit être au format PDF, JPEG ou PNG"),
-    (png_bytes() + b"%PDF-1.4", "image.png", "données après la fin"),
-    (b"%PDF-1.4\n%%EOF", "casse.pdf", "incomplet ou endommagé"),
     (pdf_bytes() + b"%" * (200 * 1024), "gros.pdf", "dépasse la taille maximale de 200 Ko"),
     (pdf_bytes(), "../../secret/avis.pdf", "caractères non autorisés"),
     (pdf_bytes(), "avis\x1b.pdf", "caractères non autorisés"),
@@ -241,6 +251,32 @@ def test_bad_files_are_refused_clearly_and_nothing_is_kept(app, client, citizen,
     assert "Il y a un problème" in text and "<title>Erreur : " in text
     assert 'value="Mon titre"' in text  # what the person typed is kept
     assert documents(app) == [] and stored_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (png_bytes() + b"%PDF-1.4", "image.png", "données après la fin"),
+    (b"%PDF-1.4\n%%EOF", "casse.pdf", "incomplet ou endommagé"),
+])
+def test_files_refused_by_the_workers_check_are_removed_and_the_person_told(
+        app, client, citizen, tmp_path, data, name, message):
+    response = add(client, data, name, title="Mon titre", check_files=False)
+    assert response.status_code == 303  # the request only screened it
+    [doc] = documents(app)
+    assert doc.check_status == "pending" and stored_files(tmp_path) == [doc.storage_key]
+    assert "En cours de vérification" in page(client.get("/porte-documents/"))
+    assert client.get(f"/porte-documents/{doc.id}/telecharger").status_code == 303  # not usable yet
+
+    assert run_file_checks(app)["rejected"] == 1
+    [doc] = documents(app)
+    assert doc.check_status == "rejected" and message in doc.check_message
+    assert stored_files(tmp_path) == []  # the bytes are gone, the row tells why
+    listing = page(client.get("/porte-documents/"))
+    assert "Fichier refusé" in listing and message in listing
+    assert f"/porte-documents/{doc.id}/telecharger" not in listing
+    fragment = page(client.get(f"/porte-documents/{doc.id}/verification", headers={"HX-Request": "true"}))
+    assert "Fichier refusé" in fragment and "hx-get" not in fragment  # the polling stops
+    inbox = page(client.get("/notifications"))
+    assert "Document refusé : « Mon titre »" in inbox
 
 
 def test_missing_fields_are_explained(client, citizen):

@@ -47,3 +47,11 @@ def big_pdf(kilobytes: int) -> bytes:
     for _ in range(kilobytes * 1024 // (len(line) + 30)):
         pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def run_file_checks(app) -> dict:
+    """The worker's pass over uploaded files waiting for their full check."""
+    from portal.files.checks import check_pending
+
+    with app.app_context():
+        return check_pending(limit=1000)

@@ -6,7 +6,7 @@ purge read by date. ``worker_guards`` keeps when each periodic job last ran, so 
 ``worker --once`` and several workers run the six-hourly sweep once in six hours.
 
 Revision ID: 59829926eafc
-Revises: 05d2ce945d12
+Revises: 3f9c2a71d5e4
 Create Date: 2026-12-08 01:30:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from portal.db import UTCDateTime
 
 revision = "59829926eafc"
-down_revision = '05d2ce945d12'
+down_revision = '3f9c2a71d5e4'
 branch_labels = None
 depends_on = None
 

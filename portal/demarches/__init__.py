@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("DEMARCHES_DRAFT_MONTHS", int(os.environ.get("DEMARCHES_DRAFT_MONTHS", 6)))
     app.config.setdefault("DEMARCHES_PURGE_WARNING_DAYS", 14)
     app.config.setdefault("DEMARCHES_PAGE_SIZE", 10)
+    # Open drafts one person may keep per procedure (a new one is refused beyond it).
+    app.config.setdefault("DEMARCHES_MAX_DRAFTS", int(os.environ.get("DEMARCHES_MAX_DRAFTS", 5)))
     app.config.setdefault("DEMARCHES_SETTINGS", _settings_file(os.environ.get("DEMARCHES_SETTINGS_FILE")))
     app.extensions["demarches"] = load_all(Path(app.config["DEMARCHES_DIR"]), app.config["DEMARCHES_SETTINGS"])
 
@@ -28,9 +30,10 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.cli.add_command(demarches_cli)
-    from portal.demarches.services import delete_user_dossiers
+    from portal.demarches.services import delete_user_dossiers, register_file_holder
 
     app.extensions.setdefault("account_deletion_hooks", []).append(delete_user_dossiers)
+    register_file_holder(app)
 
 
 def _settings_file(path: str | None) -> dict:

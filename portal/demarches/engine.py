@@ -179,6 +179,60 @@ def display_value(field: Field, value: Any) -> str:
     return str(value)
 
 
+# --- lengths -------------------------------------------------------------------------------
+
+# Every typed answer has a longest length: the definition's ``max_length``, or these. An answer
+# longer than that is refused when it is saved (autosave or step post), not only at validation.
+DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 5000, "email": 254, "phone": 30, "siret": 30,
+                      "integer": 30, "decimal": 30, "date": 30}
+ADDRESS_MAX_LENGTH = {"adresse": 200, "code_postal": 10, "commune": 100}
+CHOICE_MAX_LENGTH = 100  # a choice's value, a linked request's reference
+
+
+def max_length(field: Field) -> int | None:
+    declared = field.get("max_length")
+    return int(declared) if declared is not None else DEFAULT_MAX_LENGTH.get(field.type)
+
+
+def _too_long(label: str, limit: int, length: int) -> str:
+    return (f"« {label} » doit comporter au plus {limit} caractères : votre saisie ({length} "
+            "caractères) n'a pas été enregistrée.")
+
+
+def oversized(field: Field, value: Any, prefix: str = "") -> dict[str, str]:
+    """Errors for parts of an answer longer than the field allows, keyed like ``validate_value``."""
+    key = prefix + field.id
+    if field.type == "group":
+        errors: dict[str, str] = {}
+        for index, item in enumerate(value if isinstance(value, list) else []):
+            for child in field.children:
+                errors.update(oversized(child, item.get(child.id) if isinstance(item, dict) else None,
+                                        f"{key}-{index}-"))
+        return errors
+    if field.type == "address":
+        value = value if isinstance(value, dict) else {}
+        return {f"{key}-{part}": _too_long(field.label, limit, len(str(value.get(part) or "").strip()))
+                for part, limit in ADDRESS_MAX_LENGTH.items()
+                if len(str(value.get(part) or "").strip()) > limit}
+    if field.type == "checkboxes":
+        values = value if isinstance(value, list) else [value]
+        if len(values) > len(field.choices) or any(len(str(v)) > CHOICE_MAX_LENGTH for v in values):
+            return {key: f"Sélectionnez des réponses proposées pour « {field.label} »."}
+        return {}
+    limit = CHOICE_MAX_LENGTH if field.type in ("choice", "yesno", "linked_request") else max_length(field)
+    length = len(str(value).strip()) if isinstance(value, str) else 0
+    return {key: _too_long(field.label, limit, length)} if limit is not None and length > limit else {}
+
+
+def oversized_answers(step: Step, typed: Answers) -> dict[str, str]:
+    """The length errors of a posted step's answers (those answers are not saved)."""
+    errors: dict[str, str] = {}
+    for f in step.fields:
+        if f.id in typed:
+            errors.update(oversized(f, typed[f.id]))
+    return errors
+
+
 # --- validation ----------------------------------------------------------------------------
 
 
@@ -225,7 +279,7 @@ def validate_value(field: Field, value: Any, settings: Settings, prefix: str = "
                 return {key: "Le numéro SIRET comporte 14 chiffres."}
             if not siret_is_valid(digits):
                 return {key: "Ce numéro SIRET n'existe pas : vérifiez les 14 chiffres (clé de contrôle incorrecte)."}
-        lo, hi = field.get("min_length"), field.get("max_length")
+        lo, hi = field.get("min_length"), max_length(field)
         if lo is not None and len(text) < lo:
             return {key: f"« {field.label} » doit comporter au moins {lo} caractères."}
         if hi is not None and len(text) > hi:

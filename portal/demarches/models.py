@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
+from portal.files.models import CheckedFileMixin
 
 
 class Dossier(Base):
@@ -95,7 +96,7 @@ class DossierEvent(Base):
     dossier: Mapped[Dossier] = relationship(back_populates="events")
 
 
-class DossierFile(Base):
+class DossierFile(CheckedFileMixin, Base):
     """An uploaded document, stored by ``portal.files`` under a server-made key."""
 
     __tablename__ = "dossier_files"

@@ -64,11 +64,37 @@ def check_beneficiary(procedure: Procedure, relation) -> None:
                                  "relations, ou ajoutez-le.")
 
 
+class DraftLimitReached(ValueError):
+    """The person already has as many open drafts of this procedure as allowed."""
+
+    def __init__(self, drafts: list[Dossier]):
+        super().__init__(f"Vous avez déjà {len(drafts)} brouillons de cette démarche en cours.")
+        self.drafts = drafts
+
+
+def open_drafts(user, procedure: Procedure) -> list[Dossier]:
+    return list(db.session.scalars(
+        select(Dossier).where(Dossier.user_id == user.id, Dossier.procedure_id == procedure.id,
+                              Dossier.submitted_at.is_(None))
+        .order_by(Dossier.updated_at.desc(), Dossier.id.desc())))
+
+
+def check_draft_limit(user, procedure: Procedure) -> None:
+    """``DEMARCHES_MAX_DRAFTS`` open drafts per procedure and person (serialised per person)."""
+    from portal.accounts.models import User
+
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    drafts = open_drafts(user, procedure)
+    if len(drafts) >= int(current_app.config["DEMARCHES_MAX_DRAFTS"]):
+        raise DraftLimitReached(drafts)
+
+
 def start_draft(user, procedure: Procedure, relation=None) -> Dossier:
     """A new draft, for the person or for one of their relations (``relation``), whose
     fields are prefilled from the beneficiary: the relation's identity and address, the
-    account's contact details."""
+    account's contact details. Raises DraftLimitReached beyond the allowed open drafts."""
     check_beneficiary(procedure, relation)
+    check_draft_limit(user, procedure)
     source = user
     beneficiary = None
     if relation is not None:
@@ -268,10 +294,14 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def attach_file(dossier: Dossier, field_id: str, upload) -> DossierFile:
-    """Store the upload (checked by content) and make it the answer of the field."""
-    from portal.files.services import store_upload
+    """Screen and store the upload, pending the worker's full check, and make it the answer
+    of the field. It counts towards the person's quota (wallet and procedures together)."""
+    from portal.files import checks
+    from portal.files.services import StoredFile, screen_upload, store_bytes
 
-    stored = store_upload(upload)  # raises UploadRejected with a French message
+    data, content_type, name = screen_upload(upload)  # raises UploadRejected (French)
+    checks.check_upload_allowed(dossier.user_id, len(data))
+    stored = StoredFile(store_bytes(data), name, content_type, len(data), checks.PENDING)
     return attach_stored(dossier, field_id, stored)
 
 
@@ -286,7 +316,7 @@ def attach_stored(dossier: Dossier, field_id: str, stored, extra: dict[str, Any]
         replaced = _drop_rows(dossier, field_id)
         row = DossierFile(dossier=dossier, field_id=field_id, storage_key=stored.key,
                           original_name=stored.original_name, content_type=stored.content_type,
-                          size=stored.size)
+                          size=stored.size, check_status=stored.check_status)
         db.session.add(row)
         db.session.flush()
         dossier.version += 1
@@ -323,6 +353,7 @@ def attach_from_wallet(user, dossier: Dossier, field, document_id: str) -> Dossi
     choice = next((c for c in wallet_choices(user, dossier, field) if str(c.document.id) == document_id), None)
     if choice is None:
         raise UploadRejected("Choisissez un document de votre porte-documents dans la liste.")
+    wallet.check_quota(user, choice.document.size)  # the request keeps its own copy
     stored = wallet.copy_to_request(choice.document)
     dates = wallet.DocumentDates(choice.document.issued_on, choice.document.valid_until)
     extra = {"wallet_document": choice.document.id, **dates.as_answer()}
@@ -365,6 +396,61 @@ def file_warnings(procedure: Procedure, dossier: Dossier, context: dict) -> list
             if f.type == "file" and (message := file_warning(f, dossier.answers.get(f.id))):
                 result.append((f, message))
     return result
+
+
+def file_row(dossier: Dossier, value: Any) -> DossierFile | None:
+    """The stored file an answer names (``{"file_id": …}``), if it is still there."""
+    if not (isinstance(value, dict) and value.get("file_id")):
+        return None
+    return next((row for row in dossier.files if row.id == value["file_id"]), None)
+
+
+def file_check_errors(procedure: Procedure, dossier: Dossier, context: dict,
+                      steps=None, waiting: bool = True) -> dict[str, dict[str, str]]:
+    """Visible file answers not usable yet, per step: refused at the check, or (``waiting``)
+    still being checked. A request is submitted only with checked files."""
+    problems: dict[str, dict[str, str]] = {}
+    for step in steps or engine.visible_steps(procedure, dossier.answers, context):
+        for f in engine.visible_fields(step, procedure, dossier.answers, context):
+            row = file_row(dossier, dossier.answers.get(f.id)) if f.type == "file" else None
+            if row is None or row.is_checked or (row.is_pending and not waiting):
+                continue
+            if row.is_rejected:
+                message = (f"Le fichier « {row.original_name} » a été refusé : {row.check_message} "
+                           f"Déposez un autre fichier pour « {f.label} ».")
+            else:
+                message = (f"Le fichier « {row.original_name} » est en cours de vérification : "
+                           "attendez quelques instants, puis rechargez la page avant de déposer votre demande.")
+            problems.setdefault(step.id, {})[f.id] = message
+    return problems
+
+
+def register_file_holder(app) -> None:
+    """Files of procedures count in the person's quota and are checked by the worker."""
+    from portal.files import checks
+
+    checks.register_holder(app, checks.FileHolder(
+        DossierFile,
+        of_user=lambda query, user_id: query.join(Dossier, Dossier.id == DossierFile.dossier_id)
+        .where(Dossier.user_id == user_id),
+        owner_id=lambda row: row.dossier.user_id, describe=_describe_file))
+
+
+def _describe_file(row: DossierFile) -> tuple[str, str]:
+    """How a refusal names a procedure's file, and the page that shows it."""
+    from portal.files.checks import page_path
+
+    dossier = row.dossier
+    procedure = get_procedure(dossier.procedure_id)
+    field = procedure.all_fields().get(row.field_id) if procedure else None
+    label = field.label if field is not None and field.label else row.original_name
+    if not dossier.is_draft:
+        return label, page_path("demarches.request_page", reference=dossier.reference)
+    step = next((s for s in procedure.steps if any(f.id == row.field_id for f in s.fields)), None) \
+        if procedure else None
+    if step is None:
+        return label, page_path("demarches.resume", dossier_id=dossier.id)
+    return label, page_path("demarches.step", dossier_id=dossier.id, step_id=step.id)
 
 
 def remove_file(dossier: Dossier, field_id: str) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
+from portal.accounts.services import background_request
 from portal.core.ids import parse_id, parse_page
 from portal.core.web import render_page, see_other
 from portal.db import utcnow
@@ -111,16 +112,22 @@ def start(procedure_id: str):
     if not procedure.open_to(current_user):
         flash(_audience_message(procedure), "warning")
         return see_other("demarches.info", procedure_id=procedure.id)
+    drafts = services.open_drafts(current_user, procedure)
+    if len(drafts) >= int(current_app.config["DEMARCHES_MAX_DRAFTS"]):
+        return _draft_limit(procedure, drafts)  # said before "Pour qui ?", not after
     recent = None if procedure.relation_kinds else services.recent_untouched_draft(current_user, procedure)
     if recent is None and not request.form.get("nouveau"):
         # A draft already under way is offered before another one is created silently.
-        drafts = _drafts_of(procedure)
-        if drafts:
-            return render_page("demarches/existing_drafts.html", procedure=procedure, drafts=drafts,
+        under_way = _drafts_of(procedure)
+        if under_way:
+            return render_page("demarches/existing_drafts.html", procedure=procedure, drafts=under_way,
                                step_title=_step_title, purge_date=_purge_date)
     if procedure.relation_kinds:
         return see_other("demarches.beneficiary", procedure_id=procedure.id)
-    dossier = recent or services.start_draft(current_user, procedure)
+    try:
+        dossier = recent or services.start_draft(current_user, procedure)
+    except services.DraftLimitReached as exc:
+        return _draft_limit(procedure, exc.drafts)
     return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
 
 
@@ -153,6 +160,8 @@ def beneficiary(procedure_id: str):
                     services.start_draft(current_user, procedure, relation)
             except services.BeneficiaryRefused as exc:
                 error = str(exc)
+            except services.DraftLimitReached as exc:
+                return _draft_limit(procedure, exc.drafts)
             else:
                 return see_other("demarches.step", dossier_id=dossier.id, step_id=procedure.steps[0].id)
     here = url_for("demarches.beneficiary", procedure_id=procedure.id)
@@ -215,6 +224,8 @@ def step(dossier_id: int, step_id: str):
         return current_app.login_manager.unauthorized()
     dossier, procedure = _draft_or_404(dossier_id)
     if not dossier.is_draft:
+        if request.method == "POST":
+            flash(_already_sent(dossier), "warning")
         return see_other("demarches.request_page", reference=dossier.reference)
     current = procedure.step(step_id) or abort(404)
     ctx = services.context_for(dossier, procedure)
@@ -222,12 +233,15 @@ def step(dossier_id: int, step_id: str):
     conflicts: dict[str, Any] = {}
     typed: dict[str, Any] = {}
     revealed: list = []
+    too_long: dict[str, str] = {}
     back_to_summary = request.values.get("retour") == "recapitulatif"
     if request.method == "POST":
         action = request.form.get("action", "continuer")
         typed = _posted(current, request.form)
+        too_long = engine.oversized_answers(current, typed)
+        errors.update(too_long)
         base = _base_from(request.form)
-        result = services.save_answers(dossier, typed, base, current.id)
+        result = services.save_answers(dossier, _without(typed, too_long), base, current.id)
         conflicts = result.conflicts
         errors.update(_uploads(dossier, procedure, current, ctx))
         if action.startswith("supprimer_fichier:"):
@@ -235,20 +249,28 @@ def step(dossier_id: int, step_id: str):
         if action.startswith(("ajouter:", "retirer:")):
             _group_action(dossier, current, action)
         ctx = services.context_for(dossier, procedure)
-        if action.startswith(("ajouter:", "retirer:", "supprimer_fichier:")) and not conflicts:
+        page_action = action.startswith(("ajouter:", "retirer:", "supprimer_fichier:"))
+        if page_action and not conflicts and not errors:
             # No #fragment: a page opened at a fragment skips autofocus, which scrolls there anyway.
             return see_other("demarches.step", dossier_id=dossier.id, step_id=current.id,
                              retour="recapitulatif" if back_to_summary else None,
                              focus=_focus_after(current, dossier, action))
-        if action == "plus_tard" and not conflicts:
+        if action == "plus_tard" and not conflicts and not errors:
             flash(f"Votre brouillon est enregistré. Vous pourrez le reprendre depuis « Mes démarches » "
                   f"jusqu'au {_purge_date(dossier)}.", "success")
             return see_other("demarches.mine")
         revealed = _revealed(procedure, current, dossier.answers, ctx, request.form)
-        if not conflicts:
+        if (action == "plus_tard" or page_action) and errors:
+            # Never hide a refusal behind a success message: the rest is saved, this is not.
+            flash("Vos autres réponses sont enregistrées, mais pas celles signalées ci-dessous : "
+                  "corrigez-les, puis enregistrez à nouveau.", "warning")
+        elif not conflicts:
             for key, message in engine.validate_step(current, procedure, dossier.answers,
                                                      services.settings(), ctx).items():
                 errors.setdefault(key, message)  # an upload's own refusal says more
+            for key, message in services.file_check_errors(procedure, dossier, ctx, [current],
+                                                           waiting=False).get(current.id, {}).items():
+                errors.setdefault(key, message)
             shown_before = set(filter(None, request.form.get("_shown", "").split(",")))
             unread = engine.warnings_to_read(current, procedure, dossier.answers, shown_before, ctx)
             # Questions this save revealed (no JavaScript) are asked before moving on, never
@@ -267,8 +289,10 @@ def step(dossier_id: int, step_id: str):
     elif dossier.current_step != current.id:
         services.mark_step(dossier, current.id)
     answers = dict(dossier.answers)
-    # Input stays on the page as typed, even refused in a conflict (the stored one is shown too).
+    # Input stays on the page as typed, even refused in a conflict (the stored one is shown too)
+    # or for its length (unless it is far too long to send back).
     answers.update({k: v for k, v in typed.items() if k in conflicts})
+    answers.update({k: v for k, v in typed.items() if _top_key(k, too_long) and len(str(v)) <= 20_000})
     base = {f.id: dossier.answers.get(f.id) for f in current.fields if f.has_value and f.type != "file"}
     base.update(conflicts)
     status = 200 if not (errors or conflicts) else (409 if conflicts else 422)
@@ -288,8 +312,9 @@ def autosave(dossier_id: int):
     if not dossier.is_draft:
         return render_template("demarches/_save_status.html", state="submitted", dossier=dossier)
     typed = _posted(current, request.form)
+    too_long = engine.oversized_answers(current, typed)
     base = _base_from(request.form)
-    result = services.save_answers(dossier, typed, base, current.id)
+    result = services.save_answers(dossier, _without(typed, too_long), base, current.id)
     ctx = services.context_for(dossier, procedure)
     new_base = dict(base or {})
     for name in result.applied:
@@ -306,7 +331,7 @@ def autosave(dossier_id: int):
         saved_at=utcnow(), step_announce=visibility["announce_text"],
         conflicts=[(fields[k], engine.display_value(fields[k], v), engine.display_value(fields[k], typed[k]))
                    for k, v in result.conflicts.items()],
-        elsewhere=[fields[k].label for k in result.changed_elsewhere],
+        elsewhere=[fields[k].label for k in result.changed_elsewhere], refused=list(too_long.values()),
         base_json=json.dumps(new_base, ensure_ascii=False), version=dossier.version))
     return response
 
@@ -331,6 +356,8 @@ def submit(dossier_id: int):
         return _render_summary(dossier, procedure, stale=True, status=409)
     ctx = services.context_for(dossier, procedure)
     problems = engine.validate_all(procedure, dossier.answers, services.settings(), ctx)
+    for step_id, messages in services.file_check_errors(procedure, dossier, ctx).items():
+        problems.setdefault(step_id, {}).update(messages)  # files are sent checked, or not at all
     if problems:
         return _render_summary(dossier, procedure, problems=problems, status=422)
     if not services.submit(dossier, procedure, ctx):
@@ -422,15 +449,59 @@ def download(dossier_id: int, file_id: int):
 
     from portal.files.services import load_bytes
 
-    dossier = services.user_dossier(current_user, dossier_id) or abort(404)
-    row = db.session.get(DossierFile, file_id)
-    if row is None or row.dossier_id != dossier.id:
-        abort(404)
+    dossier, row = _file_or_404(dossier_id, file_id)
+    if not row.is_checked:
+        flash(f"Le fichier « {row.original_name} » ne peut pas être téléchargé : "
+              + ("il est en cours de vérification." if row.is_pending else "il a été refusé à la vérification."),
+              "warning")
+        if dossier.is_draft:
+            return see_other("demarches.resume", dossier_id=dossier.id)
+        return see_other("demarches.request_page", reference=dossier.reference)
     return send_file(BytesIO(load_bytes(row.storage_key)), mimetype=row.content_type,
                      as_attachment=True, download_name=row.original_name)
 
 
+@bp.get("/dossiers/<int:dossier_id>/fichiers/<int:file_id>/verification")
+@login_required
+@background_request
+def file_check_state(dossier_id: int, file_id: int):
+    """htmx: where a file's check stands (polled while it is pending)."""
+    _dossier, row = _file_or_404(dossier_id, file_id)
+    return render_template("demarches/_file_check.html", stored=row, dossier_id=dossier_id)
+
+
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _file_or_404(dossier_id: int, file_id: int) -> tuple[Dossier, DossierFile]:
+    dossier = services.user_dossier(current_user, dossier_id) or abort(404)
+    row = db.session.get(DossierFile, file_id)
+    if row is None or row.dossier_id != dossier.id:
+        abort(404)
+    return dossier, row
+
+
+def _draft_limit(procedure: Procedure, drafts: list[Dossier]) -> Response:
+    """Too many open drafts of this procedure: offer to resume (or delete) one instead."""
+    return render_page("demarches/draft_limit.html", status=409, procedure=procedure, drafts=drafts,
+                       purge_date=_purge_date)
+
+
+def _already_sent(dossier: Dossier) -> str:
+    return (f"Cette demande a déjà été déposée le {services.french_date(dossier.submitted_at)} : "
+            "la modification envoyée n'a pas été enregistrée. Pour signaler un changement, "
+            "contactez le service qui traite votre demande.")
+
+
+def _without(typed: dict[str, Any], refused: dict[str, str]) -> dict[str, Any]:
+    """The answers to save: those refused for their length are left as they were stored."""
+    return {k: v for k, v in typed.items() if not _top_key(k, refused)}
+
+
+def _top_key(field_id: str, errors: dict[str, str]) -> bool:
+    """Whether an error (keyed ``id`` or ``id-part`` / ``id-0-child``) concerns this field."""
+    return any(key == field_id or key.startswith(field_id + "-") for key in errors)
+
 
 
 def _procedure_or_404(procedure_id: str) -> Procedure:
@@ -669,6 +740,7 @@ def _stash_and_relogin(dossier_id: int, step_id: str, fragment: bool = False) ->
     if dossier is None or current is None or str(dossier.user_id) != str(previous_user) or not dossier.is_draft:
         abort(404)
     data = _posted(current, request.form)
+    data = _without(data, engine.oversized_answers(current, data))
     data["_base"] = _base_from(request.form)
     token = services.stash_answers(dossier.id, current.id, data)
     next_url = url_for("demarches.resume", dossier_id=dossier.id, reprise=token)
@@ -695,7 +767,10 @@ def _render_summary(dossier, procedure, problems=None, stale=False, status=200):
     return render_page("demarches/summary.html", status=status, dossier=dossier, procedure=procedure,
                        rows=services.summary(procedure, dossier, ctx), problems=problems or {},
                        show_errors=show_errors, stale=stale, page_has_errors=show_errors or stale,
-                       ctx=ctx, file_warnings=services.file_warnings(procedure, dossier, ctx))
+                       ctx=ctx, file_warnings=services.file_warnings(procedure, dossier, ctx) + [
+                           (procedure.all_fields()[key], message) for messages in
+                           services.file_check_errors(procedure, dossier, ctx).values()
+                           for key, message in messages.items()])
 
 
 @bp.app_template_filter("demarche_text")
@@ -716,6 +791,12 @@ def demarche_wallet_choices(dossier, field) -> list:
     if not current_user.is_authenticated:
         return []
     return services.wallet_choices(current_user, dossier, field)
+
+
+@bp.app_template_global("demarche_file_row")
+def demarche_file_row(dossier, value):
+    """The stored file of a file answer, for its check's state."""
+    return services.file_row(dossier, value) if dossier is not None else None
 
 
 @bp.app_template_global("demarche_file_warning")

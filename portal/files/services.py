@@ -19,8 +19,10 @@ import io
 import logging
 import re
 import secrets
+import time
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,16 +48,37 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
 MAX_IMAGE_PIXELS = 40_000_000  # a 40 Mpx photo is plenty; more is a decompression bomb
+# Bounds on a PDF's work: a citizen's scan has a few pages and a few hundred objects.
+MAX_PDF_PAGES = 500
+MAX_PDF_OBJECTS = 50_000  # objects written in the file, counted cheaply in the request
+MAX_PDF_WALK = 100_000  # objects the worker's full check may visit
+PDF_CHECK_SECONDS = 10.0  # the worker's full check of one PDF; more is refused as too complex
 
+# Pillow's own bomb limit, explicitly: a warning above it (turned into a refusal), an error
+# above twice it. The request already refused an image whose header declares more.
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 # Polyglot rule (see ``check_not_polyglot``): markers of another format inside an accepted file.
 # Long enough (5+ bytes) that compressed image or PDF data does not contain them by chance.
-WEB_MARKERS = re.compile(rb"<script|<html|<!doctype|<iframe|<\?php|<body|<svg[\s>/]|javascript:",
+WEB_MARKERS = re.compile(rb"<script|<html|<!doctype|<iframe|<\?php|<body|<svg[\s>/]|javascript:|<meta[\s>/]"
+                         rb"|<object[\s>/]|<embed[\s>/]|<form[\s>/]|<img[\s/]|<a\s+href|<style[\s>/]"
+                         rb"|<link[\s/]|<base[\s/]|<frameset|<head>",
                          re.IGNORECASE)
 PDF_IN_IMAGE = b"%PDF-"
 # PDF names for active content or containers of other files (PDF names are case-sensitive).
-PDF_ACTIVE = re.compile(rb"/(JavaScript|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData)\b")
+ACTIVE_NAMES = ("JavaScript", "JS", "Launch", "EmbeddedFiles?", "EF", "RichMedia\\w*", "XFA", "SubmitForm",
+                "ImportData", "GoToR", "GoToE")
+PDF_ACTIVE = re.compile(rb"/(" + "|".join(ACTIVE_NAMES).encode() + rb")\b")
+ACTIVE_NAME = re.compile("(" + "|".join(ACTIVE_NAMES) + ")")
+# A name spelled with #xx escapes (/Java#53cript is /JavaScript to a PDF reader).
+ESCAPED_NAME = re.compile(rb"/[^\s/\[\]()<>{}%]*#[0-9A-Fa-f]{2}[^\s/\[\]()<>{}%]*")
+PDF_PAGE_COUNT = re.compile(rb"/Count\s+(\d{1,12})")
+# Actions and objects a citizen's scan never contains (decided on parsed, decoded names).
+FORBIDDEN_ACTIONS = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE",
+                     "/RichMediaExecute", "/Rendition", "/Movie", "/Sound"}
+FORBIDDEN_KEYS = {"/JavaScript", "/JS", "/EmbeddedFiles", "/EF", "/XFA", "/RichMediaContent",
+                  "/RichMediaSettings"}
+FORBIDDEN_SUBTYPES = {"/RichMedia", "/FileAttachment", "/Screen", "/Movie", "/Sound", "/3D"}
 
 
 POLYGLOT_MESSAGE = (
@@ -76,6 +99,13 @@ ACTIVE_PDF_MESSAGE = (
 )
 
 
+TOO_MANY_PIXELS_MESSAGE = "L'image est trop grande (nombre de pixels) : réduisez sa taille."
+TOO_COMPLEX_MESSAGE = (
+    "Le fichier PDF est trop complexe pour être vérifié (nombre d'objets ou durée d'analyse) : "
+    "imprimez-le en PDF (« Imprimer » puis « Enregistrer au format PDF ») et déposez ce nouveau fichier."
+)
+
+
 class UploadRejected(ValueError):
     """The file cannot be accepted; the message is French and meant for the person."""
 
@@ -86,6 +116,7 @@ class StoredFile:
     original_name: str  # cleaned, for display and download only
     content_type: str
     size: int
+    check_status: str = "pending"  # see portal.files.models: "ok" once the worker checked it
 
 
 # --- content checks -----------------------------------------------------------------------
@@ -153,14 +184,58 @@ def check_not_polyglot(data: bytes, content_type: str) -> None:
         raise UploadRejected("Le fichier contient des données après la fin du PDF : il est refusé.")
     if content_type != "application/pdf" and PDF_IN_IMAGE in data:
         raise UploadRejected(POLYGLOT_MESSAGE)
-    if WEB_MARKERS.search(data):
+    if WEB_MARKERS.search(data) or is_zip(data):
         raise UploadRejected(POLYGLOT_MESSAGE)
-    if content_type == "application/pdf" and PDF_ACTIVE.search(data):
+    if content_type == "application/pdf" and (PDF_ACTIVE.search(data) or _escaped_active_name(data)):
         raise UploadRejected(ACTIVE_PDF_MESSAGE)
 
 
+def is_zip(data: bytes) -> bool:
+    """A ZIP hidden in the file (its directory at the end, or its entries and directory inside):
+    a browser or an archive tool would open the HTML page it holds."""
+    if b"PK\x05\x06" not in data:
+        return False
+    return zipfile.is_zipfile(io.BytesIO(data)) or b"PK\x03\x04" in data or b"PK\x01\x02" in data
+
+
+def decode_name(raw: bytes) -> str:
+    """A PDF name as a reader sees it: ``#xx`` escapes decoded (``/Java#53cript``)."""
+    return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), raw).decode("latin-1")
+
+
+def _escaped_active_name(data: bytes) -> bool:
+    return any(ACTIVE_NAME.fullmatch(decode_name(m.group())[1:]) for m in ESCAPED_NAME.finditer(data))
+
+
+def screen_pdf(data: bytes) -> None:
+    """The request's cheap look at a PDF: its declared page tree and its number of objects."""
+    declared = max((int(m) for m in PDF_PAGE_COUNT.findall(data)), default=0)
+    if declared > MAX_PDF_PAGES:
+        raise UploadRejected(f"Le fichier PDF compte trop de pages ({declared}) : {MAX_PDF_PAGES} au plus.")
+    if data.count(b" obj") > MAX_PDF_OBJECTS:
+        raise UploadRejected(TOO_COMPLEX_MESSAGE)
+
+
+def screen_image(data: bytes, content_type: str) -> None:
+    """The request's cheap look at an image: its header only, never its pixels."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:  # reads the header, decodes nothing
+                kind, (width, height) = probe.format, probe.size
+    except Image.DecompressionBombError as exc:
+        raise UploadRejected(TOO_MANY_PIXELS_MESSAGE) from exc
+    except Exception as exc:  # Pillow raises many types for broken headers
+        raise UploadRejected(BROKEN_IMAGE_MESSAGE) from exc
+    if kind != PILLOW_FORMATS[content_type]:
+        raise UploadRejected("Le contenu du fichier ne correspond pas à une image valide.")
+    if width * height > MAX_IMAGE_PIXELS:
+        raise UploadRejected(TOO_MANY_PIXELS_MESSAGE)
+
+
 def check_pdf(data: bytes) -> None:
-    """A PDF must have its header, its end marker, a cross-reference and at least one page."""
+    """A PDF must have its header, its end marker, a cross-reference and at least one page,
+    and no active content anywhere in its objects (decided on parsed, decoded names)."""
     if b"%%EOF" not in data[-2048:] or b"startxref" not in data[-4096:]:
         raise UploadRejected("Le fichier PDF est incomplet ou endommagé.")
     from pypdf import PdfReader
@@ -172,10 +247,10 @@ def check_pdf(data: bytes) -> None:
             reader = PdfReader(io.BytesIO(data), strict=False)
             if reader.is_encrypted:
                 raise UploadRejected("Le fichier PDF est protégé par un mot de passe : enregistrez-le sans protection.")
-            if len(reader.pages) < 1:
+            reader.trailer["/Root"].get_object()["/Pages"]  # a document, not just bytes: else KeyError
+            pages = walk_pdf(reader, time.monotonic() + PDF_CHECK_SECONDS)
+            if pages < 1:
                 raise UploadRejected("Le fichier PDF ne contient aucune page.")
-            if _has_active_content(reader):
-                raise UploadRejected(ACTIVE_PDF_MESSAGE)
     except UploadRejected:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
@@ -183,29 +258,78 @@ def check_pdf(data: bytes) -> None:
         raise UploadRejected("Le fichier PDF est incomplet ou endommagé.") from exc
 
 
-def _has_active_content(reader) -> bool:
-    root = reader.trailer["/Root"].get_object()
-    names = root.get("/Names")
-    names = names.get_object() if names is not None else {}
-    if "/JavaScript" in names or "/EmbeddedFiles" in names:
+def walk_pdf(reader, deadline: float) -> int:
+    """Visit every object reachable from the trailer, once, within bounds; returns the number
+    of pages. Refuses active content wherever it hides: under ``/Next`` chains, in annotations,
+    in the name tree, in object streams (pypdf decodes ``#xx`` in names)."""
+    from pypdf.generic import (
+        ArrayObject,
+        ByteStringObject,
+        DictionaryObject,
+        IndirectObject,
+        TextStringObject,
+    )
+
+    seen: set[tuple[int, int]] = set()
+    stack: list = [reader.trailer]
+    visited = pages = 0
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            ref = (obj.idnum, obj.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            obj = obj.get_object()
+        visited += 1
+        if visited > MAX_PDF_WALK or time.monotonic() > deadline:
+            raise UploadRejected(TOO_COMPLEX_MESSAGE)
+        if isinstance(obj, DictionaryObject):
+            if _is_active(obj):
+                raise UploadRejected(ACTIVE_PDF_MESSAGE)
+            if obj.get("/Type") == "/Page":
+                pages += 1
+                if pages > MAX_PDF_PAGES:
+                    raise UploadRejected(f"Le fichier PDF compte trop de pages : {MAX_PDF_PAGES} au plus.")
+            stack.extend(value for key, value in obj.items() if key != "/Parent")
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+        elif isinstance(obj, TextStringObject | ByteStringObject) and WEB_MARKERS.search(
+                obj if isinstance(obj, bytes) else obj.encode("utf-8", "replace")):
+            raise UploadRejected(POLYGLOT_MESSAGE)
+    return pages
+
+
+def _is_active(obj) -> bool:
+    """One dictionary: an action, a key or an annotation a citizen's document never needs,
+    or an action that runs by itself (opening the document or a page) and opens an address."""
+    if obj.get("/S") in FORBIDDEN_ACTIONS or obj.get("/Subtype") in FORBIDDEN_SUBTYPES:
         return True
-    if "/AA" in root or "/AcroForm" in root and "/XFA" in root["/AcroForm"].get_object():
+    if obj.get("/Type") in ("/EmbeddedFile", "/RichMediaContent") or any(k in obj for k in FORBIDDEN_KEYS):
         return True
-    action = root.get("/OpenAction")
-    action = action.get_object() if action is not None else None
-    if hasattr(action, "get") and action.get("/S") in ("/JavaScript", "/Launch", "/SubmitForm",
-                                                       "/ImportData"):
+    if obj.get("/Type") in ("/Catalog", "/Page") and "/AA" in obj:
+        return True  # actions on opening, closing, printing the document or a page
+    automatic = [obj.get("/OpenAction")]
+    additional = obj.get("/AA")
+    additional = additional.get_object() if additional is not None else None
+    if hasattr(additional, "values"):
+        automatic.extend(additional.values())
+    return any(_opens_address(action) for action in automatic if action is not None)
+
+
+def _opens_address(action, depth: int = 0) -> bool:
+    """An automatic action, or one of its ``/Next`` followers, that opens a URI."""
+    action = action.get_object()
+    if depth > 50:
+        return True  # a chain that long is not a citizen's document
+    if isinstance(action, list):
+        return any(_opens_address(a, depth + 1) for a in action)
+    if not hasattr(action, "get"):
+        return False
+    if action.get("/S") == "/URI":
         return True
-    for page in reader.pages:
-        if "/AA" in page:
-            return True
-        for annot in page.get("/Annots") or []:
-            annot = annot.get_object()
-            act = annot.get("/A")
-            act = act.get_object() if act is not None else None
-            if "/AA" in annot or hasattr(act, "get") and act.get("/S") in ("/JavaScript", "/Launch"):
-                return True
-    return False
+    following = action.get("/Next")
+    return following is not None and _opens_address(following, depth + 1)
 
 
 def reencode_image(data: bytes, content_type: str) -> bytes:
@@ -223,7 +347,7 @@ def reencode_image(data: bytes, content_type: str) -> bytes:
     except UploadRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise UploadRejected("L'image est trop grande (nombre de pixels) : réduisez sa taille.") from exc
+        raise UploadRejected(TOO_MANY_PIXELS_MESSAGE) from exc
     except Exception as exc:  # Pillow raises many types for broken files
         raise UploadRejected(BROKEN_IMAGE_MESSAGE) from exc
     # Only the colour profile and transparency survive; comments, text chunks, EXIF, XMP and
@@ -242,7 +366,16 @@ def reencode_image(data: bytes, content_type: str) -> bytes:
 
 
 def read_upload(upload: FileStorage | None) -> tuple[bytes, str, str]:
-    """Validate an upload; returns (data ready to store, content_type, clean display name)."""
+    """Validate an upload fully, here and now; returns (data ready to store, content_type,
+    clean display name). Requests do not call it: they ``screen_upload`` and the worker
+    ``check_content`` the stored bytes (see portal.files.checks)."""
+    data, _content_type, _name = screen_upload(upload)
+    return check_content(data, upload.filename)
+
+
+def screen_upload(upload: FileStorage | None) -> tuple[bytes, str, str]:
+    """The request's checks, all cheap (no parsing, no decoding): a name, a size, a known
+    signature, an image header or a page tree within bounds. Returns (data, type, name)."""
     if upload is None or not upload.filename:
         raise UploadRejected("Sélectionnez un fichier.")
     check_filename(upload.filename)
@@ -252,22 +385,32 @@ def read_upload(upload: FileStorage | None) -> tuple[bytes, str, str]:
         raise UploadRejected("Le fichier est vide.")
     if len(data) > limit:
         raise UploadRejected(f"Le fichier dépasse la taille maximale de {megabytes(limit)}.")
-    return check_content(data, upload.filename)
+    return screen_content(data, upload.filename)
 
 
-def check_content(data: bytes, filename: str | None) -> tuple[bytes, str, str]:
-    """The checks of ``read_upload`` on bytes already read (also for files made by the portal)."""
+def screen_content(data: bytes, filename: str | None) -> tuple[bytes, str, str]:
     if not data:
         raise UploadRejected("Le fichier est vide.")
     content_type = sniff_type(data[:16])
     if content_type is None:
         raise UploadRejected("Le fichier doit être au format PDF, JPEG ou PNG (d'après son contenu).")
+    if content_type == "application/pdf":
+        screen_pdf(data)
+    else:
+        screen_image(data, content_type)
+    return data, content_type, clean_filename(filename, content_type)
+
+
+def check_content(data: bytes, filename: str | None) -> tuple[bytes, str, str]:
+    """The full check (the worker's): polyglots, active content, a parse of the PDF or a
+    decode and re-encode of the image. Returns the bytes to keep, the type and the name."""
+    data, content_type, name = screen_content(data, filename)
     check_not_polyglot(data, content_type)
     if content_type == "application/pdf":
         check_pdf(data)
     else:
         data = reencode_image(data, content_type)
-    return data, content_type, clean_filename(filename, content_type)
+    return data, content_type, name
 
 
 # --- encryption at rest -------------------------------------------------------------------
@@ -467,7 +610,10 @@ def _after_rollback(session, _previous) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Tie stored files to the session's transactions (once per process)."""
+    """Tie stored files to the session's transactions (once per process); the worker's check
+    of pending files registers itself as a task."""
+    from portal.files import checks  # noqa: F401 - registers the ``check_pending_files`` task
+
     factory = db.session.session_factory
     if not event.contains(factory, "after_commit", _after_commit):
         event.listen(factory, "after_commit", _after_commit)
@@ -486,7 +632,8 @@ def store_bytes(data: bytes) -> str:
 
 
 def store_upload(upload: FileStorage | None) -> StoredFile:
-    data, content_type, name = read_upload(upload)
+    """Screen and store an upload, pending the worker's full check."""
+    data, content_type, name = screen_upload(upload)
     return StoredFile(store_bytes(data), name, content_type, len(data))
 
 
@@ -498,7 +645,7 @@ def copy_stored(stored: StoredFile, original_name: str | None = None) -> StoredF
     """An independent copy (new key, re-encrypted): deleting one leaves the other whole."""
     data = load_bytes(stored.key)
     return StoredFile(store_bytes(data), original_name or stored.original_name,
-                      stored.content_type, len(data))
+                      stored.content_type, len(data), stored.check_status)
 
 
 def delete_stored(key: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, utcnow
 
-KINDS = ("status", "agent_message", "answer", "draft_reminder", "appointment", "security")
+KINDS = ("status", "agent_message", "answer", "draft_reminder", "appointment", "document", "security")
 ALWAYS_EMAILED = ("security",)  # account-security emails cannot be switched off
 
 

@@ -30,6 +30,7 @@ KIND_LABELS = {
     "answer": _l("Réponse disponible"),
     "draft_reminder": _l("Rappel de brouillon"),
     "appointment": _l("Rendez-vous"),
+    "document": _l("Document refusé à la vérification"),
     "security": _l("Sécurité du compte"),
 }
 EMAIL_SUBJECTS = {
@@ -38,6 +39,7 @@ EMAIL_SUBJECTS = {
     "answer": _l("Une réponse est disponible"),
     "draft_reminder": _l("Un brouillon vous attend"),
     "appointment": _l("Information sur un rendez-vous"),
+    "document": _l("Un document que vous avez déposé a été refusé"),
     "security": _l("Information sur la sécurité de votre compte"),
 }
 PAGE_SIZE = 20

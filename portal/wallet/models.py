@@ -8,9 +8,10 @@ from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, utcnow
+from portal.files.models import CheckedFileMixin
 
 
-class WalletDocument(Base):
+class WalletDocument(CheckedFileMixin, Base):
     __tablename__ = "wallet_documents"
 
     id: Mapped[int] = mapped_column(primary_key=True)

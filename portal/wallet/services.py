@@ -13,19 +13,19 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal import db
 from portal.accounts.models import User
+from portal.files import checks
+from portal.files.models import OK
 from portal.files.services import (
     StoredFile,
-    UploadRejected,
     clean_filename,
     copy_stored,
     delete_stored,
-    megabytes,
-    read_upload,
+    screen_upload,
     store_bytes,
 )
 from portal.wallet.models import WalletDocument
@@ -121,13 +121,12 @@ def get_document(user: User, document_id: int) -> WalletDocument | None:
 
 
 def used_bytes(user: User) -> int:
-    return db.session.scalar(
-        select(func.coalesce(func.sum(WalletDocument.size), 0)).where(WalletDocument.user_id == user.id)
-    )
+    """The person's space used: the wallet and the files of their procedures (one quota)."""
+    return checks.used_bytes(user.id)
 
 
 def quota_bytes() -> int:
-    return int(current_app.config.get("WALLET_QUOTA_BYTES", 200 * 1024 * 1024))
+    return checks.quota_bytes()
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -144,14 +143,15 @@ def _check_details(user: User, kind: str, relation_id: int | None) -> None:
 def add_document(user: User, upload: FileStorage | None, kind: str, title: str,
                  relation_id: int | None = None, issued_on: date | None = None,
                  valid_until: date | None = None) -> WalletDocument:
-    """Check the file, the quota, then store it encrypted; raises UploadRejected (French)."""
+    """Screen the file, check the quota, then store it encrypted, pending the worker's full
+    check (``portal.files.checks``); raises UploadRejected (French)."""
     _check_details(user, kind, relation_id)
-    data, content_type, name = read_upload(upload)
-    check_quota(user, len(data))
+    data, content_type, name = screen_upload(upload)
+    checks.check_upload_allowed(user.id, len(data))
     document = WalletDocument(
         user_id=user.id, relation_id=relation_id, kind=kind, title=title.strip(),
         storage_key=store_bytes(data), original_name=name, content_type=content_type,
-        size=len(data), issued_on=issued_on, valid_until=valid_until,
+        size=len(data), issued_on=issued_on, valid_until=valid_until, check_status=checks.PENDING,
     )
     db.session.add(document)
     db.session.flush()
@@ -159,16 +159,8 @@ def add_document(user: User, upload: FileStorage | None, kind: str, title: str,
 
 
 def check_quota(user: User, size: int) -> None:
-    """Raise UploadRejected when ``size`` more bytes would not fit in the person's wallet."""
-    # Serialise this person's uploads so two at once cannot both slip under the quota.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    used, quota = used_bytes(user), quota_bytes()
-    if used + size > quota:
-        raise UploadRejected(
-            f"Votre porte-documents est plein : ce fichier ({megabytes(size)}) dépasse l'espace "
-            f"restant ({megabytes(max(quota - used, 0))} sur {megabytes(quota)}). Supprimez des "
-            "documents dont vous n'avez plus besoin, puis réessayez."
-        )
+    """Raise UploadRejected when ``size`` more bytes would not fit in the person's space."""
+    checks.check_space(user.id, size)
 
 
 def keep_in_wallet(user: User, stored: StoredFile, kind: str, title: str,
@@ -184,7 +176,7 @@ def keep_in_wallet(user: User, stored: StoredFile, kind: str, title: str,
     document = WalletDocument(
         user_id=user.id, relation_id=relation_id, kind=kind, title=title.strip(),
         storage_key=copy.key, original_name=copy.original_name, content_type=copy.content_type,
-        size=copy.size, issued_on=issued_on, valid_until=valid_until,
+        size=copy.size, issued_on=issued_on, valid_until=valid_until, check_status=copy.check_status,
     )
     db.session.add(document)
     db.session.flush()
@@ -310,7 +302,8 @@ def documents_for(user: User, kind: str | None, max_age_days: int | None = None,
     group, the most recently issued come first.
     """
     relation_id = _relation_id(beneficiary)
-    query = select(WalletDocument).where(WalletDocument.user_id == user.id)
+    query = select(WalletDocument).where(WalletDocument.user_id == user.id,
+                                         WalletDocument.check_status == OK)  # usable once checked
     if kind:
         query = query.where(WalletDocument.kind == kind)
     if relation_id is None:
@@ -328,7 +321,7 @@ def documents_for(user: User, kind: str | None, max_age_days: int | None = None,
 def copy_to_request(document: WalletDocument) -> StoredFile:
     """A new stored file with the document's bytes: the request keeps it whatever the wallet does."""
     source = StoredFile(document.storage_key, document.original_name, document.content_type,
-                        document.size)
+                        document.size, document.check_status)
     return copy_stored(source, clean_filename(document.title, document.content_type))
 
 
@@ -356,3 +349,11 @@ def init_app(app) -> None:
     if delete_documents_of_relation not in relation_hooks:
         relation_hooks.append(delete_documents_of_relation)
     app.extensions.setdefault("wallet_relation_choices", relations_as_choices)
+    checks.register_holder(app, checks.FileHolder(
+        WalletDocument, of_user=lambda query, user_id: query.where(WalletDocument.user_id == user_id),
+        owner_id=lambda document: document.user_id, describe=_describe))
+
+
+def _describe(document: WalletDocument) -> tuple[str, str]:
+    """How a refusal names the document, and the page that shows it."""
+    return document.title, checks.page_path("wallet.index")

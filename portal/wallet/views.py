@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal.accounts.services import background_request
 from portal.core.web import form_status, render_page, see_other
 from portal.files.services import (
     UploadRejected,
@@ -72,7 +73,8 @@ def add():
         except UploadRejected as exc:
             form.file.errors.append(str(exc))
         else:
-            flash(_("Le document « %(title)s » a été ajouté à votre porte-documents.",
+            flash(_("Le document « %(title)s » a été ajouté à votre porte-documents. Il est en cours "
+                    "de vérification : vous pourrez l'utiliser dans quelques instants.",
                     title=form.title.data.strip()), "success")
             return see_other("wallet.index")
     if form.errors and not form.file.errors and form.file.data and form.file.data.filename:
@@ -108,10 +110,24 @@ def rename(document_id: int):
                     code=308 if request.method == "POST" else 301)
 
 
+@bp.get("/<int:document_id>/verification")
+@login_required
+@background_request
+def check_state(document_id: int):
+    """htmx: where the document's check stands (polled while it is pending)."""
+    document = _owned(document_id)
+    return render_template("wallet/_check_state.html", document=document)
+
+
 @bp.get("/<int:document_id>/telecharger")
 @login_required
 def download(document_id: int):
     document = _owned(document_id)
+    if not document.is_checked:
+        flash(_("Le document « %(title)s » ne peut pas être téléchargé : %(why)s", title=document.title,
+                why=_("il est en cours de vérification.") if document.is_pending else
+                _("il a été refusé à la vérification.")), "warning")
+        return see_other("wallet.index")
     response = send_file(
         io.BytesIO(load_bytes(document.storage_key)), mimetype=document.content_type,
         as_attachment=True, download_name=clean_filename(document.title, document.content_type),

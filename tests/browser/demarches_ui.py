@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal import db as database
 from tests.browser.conftest import PASSWORD, Ui
 from tests.demarches_support import PDF, PNG, PROFILE
+from tests.wallet_samples import run_file_checks
 
 EMAIL = "camille@example.org"
 PDF_FILE = {"name": "certificat.pdf", "mimeType": "application/pdf", "buffer": PDF}
@@ -112,6 +113,8 @@ def fill_step(ui: Ui, title: str, answers: list[tuple[str, object]], next_title:
     for key, value in answers:
         answer(ui, key, value)
     ui.submit(CONTINUE)
+    if any(isinstance(value, dict) for _key, value in answers):
+        run_file_checks(ui.live.app)  # the worker's pass over the files just sent
     assert heading(ui) == (next_title or "Vérifiez vos réponses"), ui.text()[:2000]
 
 

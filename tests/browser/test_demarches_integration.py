@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 
 from portal import db as database
 from tests.browser.conftest import Ui, create_live_user
-from tests.wallet_samples import pdf_bytes
+from tests.wallet_samples import pdf_bytes, run_file_checks
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,7 @@ def _stale_proof_for(ui: Ui, email: str, prenom: str) -> None:
         wallet.add_document(user, upload, "justificatif_domicile", "Facture d'électricité",
                             relation_id=relation.id, issued_on=date.today() - timedelta(days=500))
         database.session.commit()
+    run_file_checks(ui.live.app)  # the worker's pass: offered in procedures once checked
 
 
 def test_for_a_relation_added_on_the_way_with_a_wallet_document(ui: Ui):

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Ui, assert_accessible, assert_reflows, create_live_user
-from tests.wallet_samples import pdf_bytes, png_bytes
+from tests.wallet_samples import pdf_bytes, png_bytes, run_file_checks
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,9 @@ def sample_files(tmp_path: Path) -> dict[str, Path]:
     return files
 
 
-def add_document(ui: Ui, file: Path, kind: str, title: str, issued_on: str = "", valid_until: str = "") -> None:
+def add_document(ui: Ui, file: Path, kind: str, title: str, issued_on: str = "", valid_until: str = "",
+                 check: bool = True) -> None:
+    """Add a document; the worker then checks it (pages shown from now on see it checked)."""
     ui.visit("/porte-documents/ajouter")
     ui.page.locator("#file").set_input_files(str(file))
     ui.page.locator("#kind").select_option(kind)
@@ -37,6 +39,29 @@ def add_document(ui: Ui, file: Path, kind: str, title: str, issued_on: str = "",
     ui.fill("issued_on", issued_on)
     ui.fill("valid_until", valid_until)
     ui.submit("Ajouter le document")
+    if check:
+        run_file_checks(ui.live.app)
+
+
+def test_a_document_is_shown_pending_until_the_worker_checked_it(ui: Ui, tmp_path: Path):
+    """« En cours de vérification » in a live region; htmx asks again until the worker has
+    decided, a reload does the same without JavaScript."""
+    files = sample_files(tmp_path)
+    create_live_user(ui.live, "attente@example.org")
+    ui.login("attente@example.org")
+    add_document(ui, files["pdf"], "autre", "Facture", check=False)
+    row = ui.page.locator("#documents tbody tr", has_text="Facture")
+    expect(row.locator('[role="status"]')).to_contain_text("En cours de vérification")
+    expect(row.get_by_role("link", name="Télécharger Facture")).to_have_count(0)
+    assert_accessible(ui.page)
+    run_file_checks(ui.live.app)
+    if ui.javascript:
+        expect(row.locator('[role="status"]')).to_contain_text("Fichier vérifié", timeout=6000)
+    else:
+        ui.visit("/porte-documents/")
+        expect(row.locator('[role="status"]')).to_have_count(0)
+    ui.visit("/porte-documents/")
+    expect(row.get_by_role("link", name="Télécharger Facture")).to_have_count(1)
 
 
 def titles_listed(ui: Ui) -> list[str]:
@@ -167,6 +192,7 @@ def test_an_invalid_file_is_refused_in_french_and_the_answers_stay(ui: Ui, tmp_p
     ui.fill("issued_on", "15/09/2025")
     ui.fill("valid_until", "31/12/2025")
     ui.submit("Ajouter le document")  # axe checks the "Expiré" tag too
+    run_file_checks(ui.live.app)
     assert path_of(ui) == "/porte-documents/"
     assert titles_listed(ui) == ["Avis 2025"]
     expect(ui.page.locator("#documents .tag--expired")).to_have_text("Expiré le 31/12/2025")
