@@ -39,7 +39,8 @@ def owner_with_data(app, client, auth, create_user, tmp_path) -> dict:
 
         database.session.add(WalletDocument(user_id=user.id, kind="photo_identite", title="Ma photo",
                                             storage_key=store_bytes(PNG), original_name="photo.png",
-                                            content_type="image/png", size=len(PNG)))
+                                            content_type="image/png", size=len(PNG),
+                                            check_status="ok"))  # as checked by the worker
         database.session.commit()
         del wallet
     draft = start(client, "cmi_duplicata")
@@ -152,3 +153,24 @@ def test_deleting_the_account_deletes_its_exports(app, client, auth, create_user
     with app.app_context():
         assert database.session.scalar(select(func.count()).select_from(DataExport)) == 0
     assert keys and not any((tmp_path / "uploads" / k).exists() for k in keys)
+
+
+def test_a_file_refused_by_the_check_is_listed_without_bytes(app, client, auth, create_user, tmp_path):
+    """The worker removes a refused file's bytes: the export lists it and still gets made."""
+    owner_with_data(app, client, auth, create_user, tmp_path)
+    with app.app_context():
+        from portal.wallet.models import WalletDocument
+
+        document = database.session.scalar(select(WalletDocument))
+        document.check_status = "rejected"
+        database.session.commit()
+    post_form(client, "/compte/mes-donnees", {})
+    prepared(app)
+    with app.app_context():
+        export = database.session.scalar(select(DataExport))
+        assert export.status == "ready"
+        export_id = export.id
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/compte/mes-donnees/{export_id}/telecharger").data))
+    [photo] = json.loads(archive.read("donnees.json"))["porte_documents"]
+    assert photo["title"] == "Ma photo" and photo["fichier"] is None
+    assert not [name for name in archive.namelist() if name.startswith("porte-documents/")]

@@ -112,7 +112,10 @@ def collect(user) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     wallet = []
     for doc in sorted(documents_of(user), key=lambda d: d.id):
         name = f"porte-documents/{doc.id}-{doc.original_name}"
-        files.append((name, doc.storage_key))
+        if doc.check_status == "rejected":  # refused by the check: its bytes are gone
+            name = None
+        else:
+            files.append((name, doc.storage_key))
         wallet.append({**_row(doc, ("id", "kind", "title", "relation_id", "original_name", "content_type",
                                     "size", "issued_on", "valid_until", "created_at")), "fichier": name})
     dossiers = []
@@ -121,7 +124,10 @@ def collect(user) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         attached = []
         for f in dossier.files:
             name = f"demarches/{dossier.reference or 'brouillon-' + str(dossier.id)}/{f.id}-{f.original_name}"
-            files.append((name, f.storage_key))
+            if f.check_status == "rejected":  # refused by the check: its bytes are gone
+                name = None
+            else:
+                files.append((name, f.storage_key))
             attached.append({"champ": f.field_id, "nom": f.original_name, "type": f.content_type,
                              "taille": f.size, "fichier": name})
         dossiers.append({
