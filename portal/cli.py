@@ -118,6 +118,7 @@ def provision_from_csv(csv_file: Path, letters_dir: Path) -> list[Path]:
 
     from portal.accounts import services
     from portal.accounts.letters import write_letter
+    from portal.core.names import clean_name, is_name
 
     text = csv_file.read_text(encoding="utf-8-sig")
     dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t") if text.strip() else "excel"
@@ -138,6 +139,12 @@ def provision_from_csv(csv_file: Path, letters_dir: Path) -> list[Path]:
             validate_email(email, check_deliverability=False)
         except EmailNotValidError:
             errors.append(f"ligne {line} : adresse email invalide ({email})")
+            continue
+        nom, prenom = clean_name(nom), clean_name(prenom)
+        not_names = [label for label, value in (("nom", nom), ("prénom", prenom)) if not is_name(value)]
+        if not_names:
+            errors.append(f"ligne {line} : {', '.join(not_names)} invalide(s) (des lettres, espaces, "
+                          "traits d'union et apostrophes seulement)")
             continue
         if email in seen or services.find_by_email(email) is not None:
             errors.append(f"ligne {line} : un compte existe déjà pour {email}")

@@ -143,3 +143,12 @@ def test_a_second_login_with_the_temporary_password_ends_the_first(app, client, 
     AuthActions(other).login(user.identifier, temporary)
     assert client.get("/premiere-connexion").status_code == 302  # the first session is over
     assert other.get("/premiere-connexion").status_code == 200
+
+
+def test_provisioning_refuses_what_is_not_a_name(app, tmp_path):
+    """Names go into letters and emails: no URL, digit or newline, as in every form."""
+    source = tmp_path / "comptes.csv"
+    source.write_text("nom;prénom;email;organisation\nDurand;www.evil.example;a@x.example;Asso\n"
+                      "N’Diaye;Aïssa-Marie;b@x.example;CCAS\n", encoding="utf-8")
+    with app.app_context(), pytest.raises(ProvisioningError, match="ligne 2 : prénom invalide"):
+        provision_from_csv(source, tmp_path)
