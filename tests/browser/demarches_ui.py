@@ -112,6 +112,8 @@ def fill_step(ui: Ui, title: str, answers: list[tuple[str, object]], next_title:
     for key, value in answers:
         answer(ui, key, value)
     ui.submit(CONTINUE)
+    if not ui.javascript and heading(ui) == title and "De nouvelles questions sont apparues" in ui.text():
+        ui.submit(CONTINUE)  # optional questions the answers revealed: seen, left empty
     assert heading(ui) == (next_title or "Vérifiez vos réponses"), ui.text()[:2000]
 
 
