@@ -115,6 +115,8 @@ def fill_step(ui: Ui, title: str, answers: list[tuple[str, object]], next_title:
     ui.submit(CONTINUE)
     if any(isinstance(value, dict) for _key, value in answers):
         run_file_checks(ui.live.app)  # the worker's pass over the files just sent
+    if not ui.javascript and heading(ui) == title and "De nouvelles questions sont apparues" in ui.text():
+        ui.submit(CONTINUE)  # optional questions the answers revealed: seen, left empty
     assert heading(ui) == (next_title or "Vérifiez vos réponses"), ui.text()[:2000]
 
 
