@@ -31,7 +31,7 @@ def test_autosave_saves_and_announces_the_time(client, auth, create_user, app):
     assert response.status_code == 200
     text = page(response)
     assert re.search(r"Brouillon enregistré à \d\d h \d\d", text)
-    assert 'id="draft-base"' in text and 'hx-swap-oob="true"' in text
+    assert 'id="draft-base"' in text and 'data-hx-swap-oob="true"' in text
     new_base = base_in(response)
     assert new_base["nom"] == "Durand"
     assert answers(app, draft)["nom"] == "Durand"
@@ -49,7 +49,7 @@ def test_autosave_shows_conditional_fields_and_announces_them(client, auth, crea
                                                      "_shown": "adresse,nationalite,titre_sejour_numero,titre_sejour_expiration"})
     text = page(response)
     assert "Question retirée : « Numéro de votre titre de séjour »." in text
-    assert '<div id="champ-titre_sejour_numero" class="step-field" hidden hx-swap-oob="true">' in text
+    assert '<div id="champ-titre_sejour_numero" class="step-field" hidden data-hx-swap-oob="true">' in text
 
 
 def test_two_tabs_merge_different_fields_and_refuse_a_conflict(client, auth, create_user, app):

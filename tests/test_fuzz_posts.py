@@ -69,14 +69,14 @@ class FormFields(HTMLParser):
             self._current = []
             if a.get("method", "get").lower() == "post":
                 self._current.append(self._target(a.get("action", "")))
-            if a.get("hx-post"):
-                self._current.append(self._target(a["hx-post"]))
+            if a.get("data-hx-post"):
+                self._current.append(self._target(a["data-hx-post"]))
             for action in self._current:
                 self.fields.setdefault(action, {})
             return
         targets = list(self._current or [])
-        if a.get("hx-post"):
-            targets.append(self._target(a["hx-post"]))
+        if a.get("data-hx-post"):
+            targets.append(self._target(a["data-hx-post"]))
             self.fields.setdefault(targets[-1], {})
         if tag in ("input", "select", "textarea", "button") and a.get("name"):
             value = a.get("value", "")

@@ -68,4 +68,4 @@ def test_pages_reference_htmx_from_static_not_a_cdn(client):
 def test_forms_work_as_plain_posts(client):
     text = page(client.get("/inscription"))
     assert 'method="post" action="/inscription"' in text and "novalidate" in text
-    assert 'hx-post="/verifier/inscription/email"' in text  # the enhancement is layered on top
+    assert 'data-hx-post="/verifier/inscription/email"' in text  # the enhancement is layered on top

@@ -249,8 +249,8 @@ def test_header_shows_unread_count_accessibly_on_every_page(app, client, camille
 
 def test_badge_has_htmx_polling_and_fragment_endpoint(app, client, camille):
     page = page_of(client.get("/compte"))
-    assert re.search(r'<li id="notification-badge" data-background hx-get="/notifications/compteur" '
-                     r'hx-trigger="every 60s" hx-swap="outerHTML" hx-vals=\'{"affiche": 0}\'>', page)
+    assert re.search(r'<li id="notification-badge" data-background data-hx-get="/notifications/compteur" '
+                     r'data-hx-trigger="every 60s" data-hx-swap="outerHTML" data-hx-vals=\'{"affiche": 0}\'>', page)
     notify(app, camille)
     notify(app, camille)
     fragment = client.get("/notifications/compteur", headers=HTMX)
@@ -273,7 +273,7 @@ def test_badge_refresh_announces_new_notifications(app, client, camille):
     notify(app, camille)
     fragment = page_of(client.get("/notifications/compteur?affiche=1", headers=HTMX))
     assert re.search(r'data-announce>Vous avez reçu 2 nouvelles notifications.<', fragment)
-    assert """hx-vals='{"affiche": 3}'""" in fragment
+    assert """data-hx-vals='{"affiche": 3}'""" in fragment
 
 
 def test_badge_without_htmx_goes_to_the_inbox(client, camille):

@@ -360,7 +360,7 @@ def test_inline_check_returns_the_field_with_its_french_error(client, camille):
     assert response.status_code == 200 and html.lstrip().startswith('<div class="field field--error" id="siret-group">')
     assert "sa clé de contrôle ne correspond pas" in html
     assert "raison sociale" not in html  # only this field's error
-    assert 'hx-post="/relations/verifier/personne-morale/siret"' in html
+    assert 'data-hx-post="/relations/verifier/personne-morale/siret"' in html
     ok = page_of(post_form(client, "/relations/verifier/personne-morale/siret",
                            {"siret": VALID_SIRET}, headers=headers))
     assert "error-message" not in ok
@@ -374,6 +374,6 @@ def test_inline_check_returns_the_field_with_its_french_error(client, camille):
 
 def test_form_fields_carry_the_inline_check(client, camille):
     page = page_of(client.get("/relations/ajouter/personne-morale"))
-    assert 'hx-post="/relations/verifier/personne-morale/siret" hx-trigger="change"' in page \
-        or ('hx-post="/relations/verifier/personne-morale/siret"' in page and 'hx-trigger="change"' in page)
-    assert 'hx-post="/relations/verifier/personne-morale/code_postal"' in page
+    assert 'data-hx-post="/relations/verifier/personne-morale/siret" data-hx-trigger="change"' in page \
+        or ('data-hx-post="/relations/verifier/personne-morale/siret"' in page and 'data-hx-trigger="change"' in page)
+    assert 'data-hx-post="/relations/verifier/personne-morale/code_postal"' in page

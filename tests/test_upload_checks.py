@@ -163,7 +163,7 @@ def test_a_procedure_file_is_usable_once_checked_and_submission_waits_for_it(app
         row = database.session.scalars(select(DossierFile)).one()
         row_id = row.id
     poll = f"/dossiers/{draft}/fichiers/{row_id}/verification"
-    assert f'hx-get="{poll}"' in step
+    assert f'data-hx-get="{poll}"' in step
     assert client.get(f"/dossiers/{draft}/fichiers/{row_id}").status_code == 303  # not downloadable yet
     post_step(client, draft, "titulaire", {"nom": "Martin", "prenom": "Camille", "date_naissance": "1950-03-27",
                                            **ADDRESS, "email": "camille@example.org"})
@@ -175,7 +175,7 @@ def test_a_procedure_file_is_usable_once_checked_and_submission_waits_for_it(app
 
     assert run_file_checks(app)["ok"] == 1
     fragment = page(client.get(poll, headers={"HX-Request": "true"}))
-    assert "Fichier vérifié" in fragment and "hx-get" not in fragment
+    assert "Fichier vérifié" in fragment and "data-hx-get" not in fragment
     assert client.get(f"/dossiers/{draft}/fichiers/{row_id}").data.startswith(b"%PDF-")
     assert submit(client, draft).status_code == 303
 

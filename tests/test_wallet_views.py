@@ -274,7 +274,7 @@ def test_files_refused_by_the_workers_check_are_removed_and_the_person_told(
     assert "Fichier refusé" in listing and message in listing
     assert f"/porte-documents/{doc.id}/telecharger" not in listing
     fragment = page(client.get(f"/porte-documents/{doc.id}/verification", headers={"HX-Request": "true"}))
-    assert "Fichier refusé" in fragment and "hx-get" not in fragment  # the polling stops
+    assert "Fichier refusé" in fragment and "data-hx-get" not in fragment  # the polling stops
     inbox = page(client.get("/notifications"))
     assert "Document refusé : « Mon titre »" in inbox
 

@@ -1,5 +1,5 @@
 // Démarches: autosave on top of htmx. The step form works without this file (its buttons save).
-// - each change is posted by htmx (hx-trigger on the form, in order with hx-sync="queue all");
+// - each change is posted by htmx (data-hx-trigger on the form, in order with data-hx-sync="queue all");
 // - unsaved answers are kept in localStorage until the server confirms them;
 // - a failed save is announced and retried; pending saves are sent when the page is hidden.
 (function () {
@@ -18,7 +18,7 @@
       return new URLSearchParams(parameters).toString();
     }
   });
-  var saveUrl = form.getAttribute("hx-post");
+  var saveUrl = form.getAttribute("data-hx-post");
   var key = "guichet-brouillon-" + form.getAttribute("data-draft") + "-" +
     form.querySelector('input[name="_step"]').value;
   var status = document.getElementById("save-status");

@@ -265,7 +265,7 @@ def test_the_badge_refresh_keeps_the_focus(ui_js: Ui):
     link.focus()
     with ui.page.expect_response(lambda r: "/notifications/compteur" in r.url):
         ui.page.evaluate("""() => { const badge = document.getElementById('notification-badge');
-                                   htmx.ajax('GET', badge.getAttribute('hx-get'),
+                                   htmx.ajax('GET', badge.getAttribute('data-hx-get'),
                                              {source: badge, target: badge, swap: 'outerHTML'}); }""")
     ui.page.wait_for_timeout(300)
     assert ui.page.evaluate("document.activeElement.id") == "notification-link"

@@ -96,7 +96,7 @@ def test_add_list_filter_modify_download_delete(ui: Ui, tmp_path: Path):
         ui.page.locator("#kind").select_option("photo_identite")
         expect(ui.page.locator("#documents caption")).to_have_text(re.compile(r"1 document\s+\(filtrés\)"))
         assert ui.page.evaluate("window.sameDocument === true")  # no reload
-        expect(ui.page).to_have_url(re.compile(r"kind=photo_identite"))  # hx-push-url
+        expect(ui.page).to_have_url(re.compile(r"kind=photo_identite"))  # data-hx-push-url
         expect(ui.page.locator("#live-region [data-live-text]")).to_have_text("1 document affiché.")
         assert_accessible(ui.page)
     else:
