@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
+os.environ.setdefault("PORTAL_ENV", "development")  # a benchmark, never a production start
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 

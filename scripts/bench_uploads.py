@@ -27,6 +27,8 @@ from portal.db import Base  # noqa: E402
 from portal.models import import_all_models  # noqa: E402
 from tests.hostile_samples import many_pages_pdf, png_declaring  # noqa: E402
 
+os.environ.setdefault("PORTAL_ENV", "development")  # a benchmark, never a production start
+
 PASSWORD = "Correct-cheval9!"
 BUDGET_SECONDS = 1.0
 
