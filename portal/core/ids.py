@@ -46,6 +46,9 @@ class DatabaseIdConverter(IntegerConverter):
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
+    def to_url(self, value) -> str:
+        return str(value)  # as Werkzeug's own converter builds URLs
+
     def to_python(self, value: str) -> int:
         if len(value) > 10:
             raise ValidationError()
