@@ -71,16 +71,16 @@ def test_enter_on_a_checkbox_of_the_documents_step_keeps_every_file(ui: Ui):
                                "filiere": "mdph", "adresse": {"adresse": "1 rue de la Paix", "code_postal": "62000",
                                                                "commune": "Arras"}})
     ui.visit(draft + "/etapes/documents")
-    for key, upload in [("certificat_medical", PDF_FILE), ("photo", PNG_FILE),
-                        ("justificatif_domicile", PDF_FILE), ("piece_identite", PNG_FILE)]:
+    for key, upload in [("certificat_medical", PDF_FILE), ("justificatif_domicile", PDF_FILE),
+                        ("piece_identite", PNG_FILE)]:
         ui.page.locator(f"#f-{key}").set_input_files(upload)
     ui.submit(CONTINUE)
     assert heading(ui) == "Attestation"
     ui.visit(draft + "/etapes/documents")
-    _enter(ui, "#f-photo-conserver")
+    _enter(ui, "#f-piece_identite-conserver")
     assert heading(ui) == "Attestation", ui.text()[:1000]
     stored = stored_answers(ui, dossier)
-    assert all(stored[key]["file_id"] for key in ("certificat_medical", "photo", "justificatif_domicile",
+    assert all(stored[key]["file_id"] for key in ("certificat_medical", "justificatif_domicile",
                                                    "piece_identite"))
 
 
@@ -117,9 +117,9 @@ def test_the_focus_follows_ajouter_retirer_and_supprimer(ui: Ui):
     ui.submit("Retirer personne 1")
     assert _focused(ui) == "f-aidants"
     ui.visit(draft + "/etapes/documents")
-    ui.page.locator("#f-photo").set_input_files(PNG_FILE)
+    ui.page.locator("#f-piece_identite").set_input_files(PNG_FILE)
     ui.submit("Enregistrer et reprendre plus tard")
     ui.visit(draft + "/etapes/documents")
     ui.submit("Supprimer photo.png")
-    assert _focused(ui) == "f-photo"
-    assert "photo" not in stored_answers(ui, dossier)
+    assert _focused(ui) == "f-piece_identite"
+    assert "piece_identite" not in stored_answers(ui, dossier)

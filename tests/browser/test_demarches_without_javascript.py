@@ -27,6 +27,7 @@ from tests.browser.demarches_ui import (
     submit_request,
 )
 from tests.browser.test_demarches_procedures import _decided_cmi
+from tests.wallet_samples import run_file_checks
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +73,8 @@ def walk(ui: Ui, steps: list[tuple[str, list[tuple[str, object]]]]) -> None:
             else:
                 ask(ui, key, value)
         ui.submit(CONTINUE)
+        if any(isinstance(value, dict) for _key, value in answers):
+            run_file_checks(ui.live.app)  # the worker's pass over the files just sent
     assert heading(ui) == "Vérifiez vos réponses", ui.text()[:2000]
 
 
@@ -105,8 +108,8 @@ CMI_STEPS = [
     ("Votre situation (APA ou MDPH)", [("filiere", True), ("gir", "3"), ("numero_apa", "APA-42")]),
     ("Votre handicap", [("+", "Ajouter une personne"), ("aidants-0-nom", "Dominique Martin"),
                         ("deplacement", True), ("reconnaissance", True), ("taux", "85")]),
-    ("Vos justificatifs", [("certificat_medical_apa", PDF_FILE), ("photo", PNG_FILE),
-                           ("justificatif_domicile", PDF_FILE), ("titre_sejour_copie", PNG_FILE)]),
+    ("Vos justificatifs", [("certificat_medical_apa", PDF_FILE), ("justificatif_domicile", PDF_FILE),
+                           ("titre_sejour_copie", PNG_FILE)]),
     ("Attestation", [("attestation", True)]),
 ]
 
