@@ -15,6 +15,7 @@ from portal.appointments.slots import (
     OpeningRule,
     Schedule,
     booking_window,
+    days_of,
     free_slots,
     is_public_holiday,
     slot_units,
@@ -175,3 +176,25 @@ def test_a_slot_is_free_exactly_when_nothing_overlaps_it(busy):
             clash = any(p.guichet_id in (None, guichet) and p.start < end and start < p.end for p in busy)
             assert ((start, guichet) in offered) is not clash
             start = end
+
+
+@pytest.mark.parametrize("window_start, first", [
+    (at(MONDAY, 9, 7), "09:10"),  # rounded up to the 5-minute grid
+    (at(MONDAY, 9, 5), "09:05"),  # already on the grid
+    (at(MONDAY, 9, 5) + timedelta(microseconds=1), "09:10"),  # a moment past 09:05 is not 09:05
+    (at(MONDAY, 9, 4) + timedelta(seconds=59), "09:05"),
+    (datetime(2027, 3, 1, 8, 1, tzinfo=UTC), "09:05"),  # read in Paris time (UTC+1 in winter)
+    (at(MONDAY, 8, 0), "09:00"),  # before opening: the opening
+])
+def test_the_first_slot_offered_after_the_window_start(window_start, first):
+    schedule = Schedule([1], [OpeningRule(0, time(9), time(10))])
+    slots = free_slots(schedule, timedelta(minutes=5), window_start, at(MONDAY, 23))
+    assert hours(slots)[0] == f"{first}/1"
+
+
+def test_days_of_groups_starts_by_paris_day_in_order():
+    late = datetime(2027, 3, 1, 23, 30, tzinfo=UTC)  # 00:30 on Tuesday in Paris
+    starts = [at(MONDAY, 10), late, at(MONDAY, 9), at(MONDAY, 10)]
+    assert days_of(starts) == [(MONDAY, [at(MONDAY, 9), at(MONDAY, 10)]),
+                               (date(2027, 3, 2), [late])]
+    assert days_of([]) == []
