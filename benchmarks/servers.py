@@ -31,7 +31,9 @@ def portal_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PORTAL_", "SMTP_"))}
     env.update({"PORTAL_ENV": "production", "SECRET_KEY": "benchmark-secret-key-not-for-production",
                 "FILES_ENCRYPTION_KEY": TEST_KEY, "DATABASE_URL": database_url,
-                "PORTAL_BASE_URL": "http://127.0.0.1", "PYTHONPATH": str(ROOT)})
+                "PORTAL_BASE_URL": "http://127.0.0.1", "PYTHONPATH": str(ROOT),
+                # production requires it; one benchmark process counts on its own unless told
+                "RATELIMIT_STORAGE_URI": "memory://"})
     env.update(extra)
     return env
 
