@@ -98,9 +98,10 @@ def load(app, schema: str, people: int, requests: int) -> dict:
                   submitted_at, submitted_at + interval '1 day'
            FROM dossiers WHERE reference IS NOT NULL""",
         """INSERT INTO outbox_emails (recipient, subject, body_text, body_html, created_at, attempts,
-                                     next_attempt_at, sent_at)
+                                     next_attempt_at, sent_at, message_id)
            SELECT 'personne' || g || '@scale.example', 'Votre demande', 'Texte', '<p>Texte</p>',
-                  now() - interval '1 day', 1, now() - interval '1 day', now() - interval '1 day'
+                  now() - interval '1 day', 1, now() - interval '1 day', now() - interval '1 day',
+                  '<scale-' || g || '@scale.example>'
            FROM generate_series(2, :people) g""",
     ]
     started = time.perf_counter()

@@ -42,7 +42,10 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var active = document.activeElement;
     var target = event.detail.target;
-    focusedIn = active && active !== document.body && target && target.contains(active) && target.id ? target.id : null;
+    var inside = active && active !== document.body && target && target.contains(active) && target.id ? target.id : null;
+    // A second swap before the first one settles (queued autosaves) finds the focus already on
+    // <body>: keep the place the first one must restore, instead of forgetting it.
+    if (inside || (active && active !== document.body)) { focusedIn = inside; }
   });
   document.addEventListener("htmx:afterSettle", function () {
     if (!focusedIn) { return; }
