@@ -42,7 +42,7 @@ from browser import Autosaver, Browser, decoded, start_draft  # noqa: E402
 PASSWORD, NEW_PASSWORD = "Correct-cheval9!", "Nouveau-cheval10!"
 EMAIL = "multi@instances.example"
 ADDRESS = {"adresse-adresse": "1 rue de la Paix", "adresse-code_postal": "62000", "adresse-commune": "Arras"}
-RESETS = 6
+RESETS = 2  # with the registration email, the per-recipient limit (accounts/limits.py): 3 per 15 min
 
 
 class Mailbox:
@@ -119,10 +119,12 @@ def every_email_once(mailbox: Mailbox, database_url: str) -> None:
             break
         time.sleep(0.3)
     time.sleep(1)  # a message still on the wire after its row was marked sent
-    sent_ids = {row[0] for row in database_rows(database_url, "SELECT id FROM outbox_emails WHERE sent_at IS NOT NULL")}
+    # Each outbox row's stable Message-ID (made when queued) names what the SMTP server received.
+    sent_ids = [row[0] for row in database_rows(
+        database_url, "SELECT message_id FROM outbox_emails WHERE sent_at IS NOT NULL")]
     total = database_rows(database_url, "SELECT count(*) FROM outbox_emails")[0][0]
     with mailbox.lock:
-        received = [int(re.search(r"outbox-(\d+)", m["Message-ID"]).group(1)) for m in mailbox.messages]
+        received = [m["Message-ID"] for m in mailbox.messages]
     check(len(sent_ids) == total, f"les {total} courriels de la base sont envoyés")
     check(sorted(received) == sorted(sent_ids), f"chacun reçu exactement une fois ({len(received)} reçus)")
 
@@ -154,12 +156,13 @@ def scenario(a: str, b: str, base_url: str, mailbox: Mailbox, database_url: str)
         posted = person.post(f"/brouillons/{draft}/etapes/{step}", {"action": "continuer", **answers}, base=where)
         check(posted.status == 303, f"étape « {step} » enregistrée sur {'A' if where == a else 'B'}")
     saver = Autosaver(person, draft, "titulaire")
-    for index in range(6):
+    names = ["Camille", "Camilla", "Camillo", "Camila", "Kamille", "Camylle"]  # names: no digits
+    for index, name in enumerate(names):
         where = (a, b)[index % 2]
-        saved = saver.save("prenom", f"Camille {index}", base=where)
+        saved = saver.save("prenom", name, base=where)
         assert saved.status == 200 and 'data-save-state="saved"' in decoded(saved), decoded(saved)[:300]
     stored = database_rows(database_url, "SELECT answers->>'prenom' FROM dossiers WHERE id = :d", d=draft)[0][0]
-    check(stored == "Camille 5", "6 enregistrements automatiques alternés A/B, le dernier est gardé")
+    check(stored == names[-1], "6 enregistrements automatiques alternés A/B, le dernier est gardé")
     person.get(f"/brouillons/{draft}/etapes/paiement", base=a)
     check(person.post(f"/brouillons/{draft}/etapes/paiement", {"action": "continuer", "accord_tarif": "oui"},
                       base=a).status == 303, "étape « paiement » enregistrée sur A")
@@ -179,7 +182,8 @@ def scenario(a: str, b: str, base_url: str, mailbox: Mailbox, database_url: str)
     for thread in threads:
         thread.join()
     check(all(r.status == 303 and "/confirmation" in r.headers["location"] for r in answers.values()),
-          "les deux envois mènent à la même confirmation")
+          "les deux envois mènent à la même confirmation "
+          f"({[(r.status, r.headers.get('location', '')) for r in answers.values()]})")
     rows = database_rows(database_url, "SELECT reference FROM dossiers WHERE id = :d", d=draft)
     events = database_rows(database_url, "SELECT count(*) FROM dossier_events WHERE dossier_id = :d", d=draft)
     queued = database_rows(database_url, "SELECT count(*) FROM outbox_emails WHERE recipient = :e AND "
@@ -195,6 +199,10 @@ def scenario(a: str, b: str, base_url: str, mailbox: Mailbox, database_url: str)
         asked = stranger.post("/mot-de-passe-oublie", {"login": EMAIL})
         assert asked.status == 303, (asked.status, asked.text[:500])
     check(True, f"{RESETS} réinitialisations demandées, alternativement sur A et B")
+    one_more = Browser(b)
+    one_more.get("/mot-de-passe-oublie")
+    check(one_more.post("/mot-de-passe-oublie", {"login": EMAIL}).status == 429,
+          "la suivante est refusée (429) : la limite par destinataire est partagée par A et B (Redis)")
     every_email_once(mailbox, database_url)
     resets = [m for m in mailbox.messages if m["To"] == EMAIL and "initialisation" in m["Subject"]]
     check(len(resets) == RESETS, f"{RESETS} liens de réinitialisation, un par demande")
@@ -215,15 +223,19 @@ def scenario(a: str, b: str, base_url: str, mailbox: Mailbox, database_url: str)
     blocked = attacker.login(EMAIL, NEW_PASSWORD, base=b)
     check(blocked.status == 422 and "Trop de tentatives" in blocked.text,
           "5 échecs répartis sur A et B bloquent aussi le bon mot de passe sur B")
-    accepted = RESETS  # the reset requests above count too: same address, same minute
+    # Emails asked from one address: PER_ADDRESS in portal/accounts/limits.py (10 per minute),
+    # counted in Redis for A and B together (four processes counting apart would accept 40).
+    accepted, refused = 0, False
     for index in range(40):
         where = (a, b)[index % 2]
         asker = Browser(where)
         asker.get("/mot-de-passe-oublie")
-        if asker.post("/mot-de-passe-oublie", {"login": "personne@inconnue.example"}).status == 429:
+        if asker.post("/mot-de-passe-oublie", {"login": f"personne{index}@inconnue.example"}).status == 429:
+            refused = True
             break
         accepted += 1
-    check(accepted == 30, f"limite de 30 par minute et par adresse tenue sur A et B ensemble ({accepted} acceptées)")
+    check(refused and accepted <= 10,
+          f"limite de 10 par minute et par adresse tenue sur A et B ensemble ({accepted} acceptées)")
     every_email_once(mailbox, database_url)  # the "password changed" emails too
 
 
